@@ -1,0 +1,40 @@
+using QuorumPortal.Engine.Backends;
+using QuorumPortal.Engine.Ensembles;
+
+namespace QuorumPortal.Engine.Embedded.Data;
+
+/// <summary>
+/// A deterministic operation. Every replica applies the same operations in zxid order to its
+/// <see cref="DataTree"/> and gets the same result (success or error code), so the leader does not
+/// need to pre-validate a request against state that is still in flight.
+/// </summary>
+internal abstract record TxnOp;
+
+internal sealed record CreateOp(string Path, byte[] Data, CreateMode Mode) : TxnOp;
+
+internal sealed record DeleteOp(string Path, int Version) : TxnOp;
+
+internal sealed record SetDataOp(string Path, byte[] Data, int Version) : TxnOp;
+
+/// <summary>Opens the session <see cref="Txn.SessionId"/> with the negotiated timeout.</summary>
+internal sealed record CreateSessionOp(int TimeoutMs) : TxnOp;
+
+/// <summary>Closes (or expires) <see cref="Txn.SessionId"/>: its ephemeral nodes are deleted.</summary>
+internal sealed record CloseSessionOp : TxnOp;
+
+/// <summary>The new membership, complete. Once applied, its version is the zxid that applied it.</summary>
+internal sealed record ReconfigOp(IReadOnlyList<MemberSpec> Members) : TxnOp;
+
+/// <summary>
+/// One transaction: the header ZooKeeper's <c>TxnHeader</c> carries (session, cxid, zxid, time) and the
+/// operation. <see cref="Time"/> is the leader's wall clock in ms since the Unix epoch, used for ctime/mtime.
+/// </summary>
+internal sealed record Txn(long Zxid, long SessionId, int Cxid, long Time, TxnOp Op);
+
+/// <summary>What applying a transaction produced: an error, or the path and stat a client is told.</summary>
+internal sealed record TxnResult(CoordinationError? Error, string? Path = null, NodeStat? Stat = null)
+{
+    public static readonly TxnResult Ok = new((CoordinationError?)null);
+
+    public bool Succeeded => Error is null;
+}
