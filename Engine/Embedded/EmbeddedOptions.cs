@@ -1,0 +1,58 @@
+using QuorumPortal.Engine.Embedded.Storage;
+
+namespace QuorumPortal.Engine.Embedded;
+
+/// <summary>Knobs of the embedded protocol that ZooKeeper's <c>zoo.cfg</c> does not have.</summary>
+public sealed record EmbeddedOptions
+{
+    /// <summary>When log appends reach the disk. Default: batched (group commit).</summary>
+    public FsyncPolicy Fsync { get; init; } = FsyncPolicy.Batched;
+
+    /// <summary>
+    /// How long an election waits for a better vote once a quorum agrees (ZooKeeper's finalizeWait, 200 ms);
+    /// null means tickTime / 4, at least 5 ms.
+    /// </summary>
+    public TimeSpan? FinalizeWait { get; init; }
+
+    /// <summary>Upper bound of the doubling notification timeout (ZooKeeper's maxNotificationInterval). Default 60 s.</summary>
+    public TimeSpan MaxNotificationInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Committed transactions kept in memory for DIFF syncs before a follower needs a SNAP. Default 10,000.</summary>
+    public int CommittedLogCapacity { get; init; } = 10_000;
+
+    /// <summary>Snapshots kept on disk by the purge after each snapshot. Default 3.</summary>
+    public int SnapshotsRetained { get; init; } = 3;
+
+    internal TimeSpan EffectiveFinalizeWait(int tickTimeMs) =>
+        FinalizeWait ?? TimeSpan.FromMilliseconds(Math.Max(5, tickTimeMs / 4));
+
+    /// <summary>
+    /// Test-only defects, so the simulation can prove its checker catches a broken protocol.
+    /// Never set outside tests.
+    /// </summary>
+    internal ProtocolDefects Defects { get; init; } = ProtocolDefects.None;
+}
+
+[Flags]
+internal enum ProtocolDefects
+{
+    None = 0,
+
+    /// <summary>The leader commits a proposal as soon as it logs it, without waiting for a quorum of acks.</summary>
+    CommitWithoutQuorum = 1,
+
+    /// <summary>A node forgets its accepted epoch on restart, so an epoch can be reused.</summary>
+    ForgetAcceptedEpoch = 2,
+}
+
+/// <summary>Hooks the simulation's checker listens on. Called on the node's loop.</summary>
+internal interface IPeerObserver
+{
+    /// <summary>The node established leadership of <paramref name="epoch"/> (a quorum acknowledged NEWLEADER).</summary>
+    void OnLeading(int serverId, long epoch);
+
+    /// <summary>The node's tree now reflects every committed transaction up to <paramref name="zxid"/>, with this digest.</summary>
+    void OnApplied(int serverId, long zxid, ulong digest);
+
+    void OnStateChanged(int serverId, Ensembles.PeerState state);
+}
