@@ -36,8 +36,9 @@ internal sealed partial class DataTree
         AddNode(ZnodePath.Quota, new DataNode([], 0, 0, 0));
         AddNode(ZnodePath.Config, new DataNode(config, 0, 0, 0));
 
-        // Seeded with the initial membership so trees that started differently never share a digest.
-        Digest = Hash64.Compute(config);
+        // The digest covers the transaction history only: a member that joined later, started with a
+        // different provisional membership, must agree with the others once it has applied the same history.
+        Digest = 0;
     }
 
     // For Deserialize, which fills everything in.
