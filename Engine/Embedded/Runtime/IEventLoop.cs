@@ -25,4 +25,11 @@ internal interface IEventLoop
 
     /// <summary>Stops the loop (a crash or a shutdown): queued and future work is dropped.</summary>
     void Stop();
+
+    /// <summary>
+    /// Cancelled when the loop stops, so a caller waiting for posted work learns it was dropped
+    /// (see <see cref="EventLoopExtensions.InvokeAsync{T}(IEventLoop, Func{T})"/>). A default body keeps
+    /// test fakes compiling; loops that cannot tell return <see cref="CancellationToken.None"/>.
+    /// </summary>
+    CancellationToken Stopped => CancellationToken.None;
 }
