@@ -168,6 +168,21 @@ public sealed class FileNodeStorageTests : NodeStorageContract
     }
 
     [Fact]
+    public void SaveSnapshot_ThenReopenAndAppend_StartsNewLogFile()
+    {
+        AppendRange(Storage, 1, 5);
+        Storage.SaveSnapshot(5, [5]);
+
+        INodeStorage reopened = Reopen();
+        AppendRange(reopened, 6, 8);
+        reopened.Flush();
+        reopened.Purge(1);
+
+        Assert.Equal(["log.6"], LogFiles());
+        Assert.Equal(Range(6, 8), Zxids(reopened));
+    }
+
+    [Fact]
     public void Purge_FilesCoveredByOldestKeptSnapshot_DeletesWholeFilesOnly()
     {
         AppendRange(Storage, 1, 10);

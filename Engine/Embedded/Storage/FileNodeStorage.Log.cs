@@ -228,6 +228,9 @@ internal sealed partial class FileNodeStorage
         }
 
         _lastLogZxid = _logs.Count > 0 ? _logs[^1].LastZxid : 0;
+
+        // The roll a snapshot asked for must outlive a restart, or the covered file could never be purged.
+        _rollPending = _logs.Count > 0 && _snapshots.Count > 0 && _snapshots[^1] >= _logs[^1].FirstZxid;
     }
 
     /// <summary>The file the next record goes to: the current one, the last one continued, or a new one named after <paramref name="zxid"/>.</summary>
