@@ -51,8 +51,11 @@ internal interface IPeerObserver
     /// <summary>The node established leadership of <paramref name="epoch"/> (a quorum acknowledged NEWLEADER).</summary>
     void OnLeading(int serverId, long epoch);
 
-    /// <summary>The node's tree now reflects every committed transaction up to <paramref name="zxid"/>, with this digest.</summary>
-    void OnApplied(int serverId, long zxid, ulong digest);
+    /// <summary>
+    /// The node's tree now reflects every committed transaction up to <paramref name="zxid"/>, with this digest;
+    /// <paramref name="txn"/> is the transaction just applied, or null when a sync brought the node here.
+    /// </summary>
+    void OnApplied(int serverId, long zxid, ulong digest, Data.Txn? txn);
 
     void OnStateChanged(int serverId, Ensembles.PeerState state);
 }

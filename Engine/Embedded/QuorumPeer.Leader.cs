@@ -360,7 +360,7 @@ internal sealed partial class QuorumPeer
             return;
         }
 
-        _observer?.OnApplied(_myId, _tree.LastProcessedZxid, _tree.Digest);
+        _observer?.OnApplied(_myId, _tree.LastProcessedZxid, _tree.Digest, null);
         foreach (var h in _handlers.Values.Where(h => h.Phase == HandlerPhase.Syncing && h.AckedZxid >= Zxid.Make(_newEpoch, 0)))
         {
             Send(h.ConnectionId, new UpToDate(_lastCommitted));

@@ -236,7 +236,7 @@ internal sealed partial class QuorumPeer
         Phase = ZabPhase.Broadcast;
         _lastHeartbeat = Loop.Time.GetUtcNow();
         ApplyUpTo(Math.Max(Math.Max(_syncCommittedUpTo, upToDate.CommittedUpTo), _maxCommitSeen), live: false);
-        _observer?.OnApplied(_myId, _tree.LastProcessedZxid, _tree.Digest);
+        _observer?.OnApplied(_myId, _tree.LastProcessedZxid, _tree.Digest, null);
     }
 
     private void LearnerFlushed() => SendAckIfNeeded();

@@ -314,7 +314,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         foreach (var entry in _log.After(_tree.LastProcessedZxid, zxid))
         {
             var result = _tree.Apply(entry.Txn, entry.Encoded);
-            _observer?.OnApplied(_myId, entry.Zxid, _tree.Digest);
+            _observer?.OnApplied(_myId, entry.Zxid, _tree.Digest, entry.Txn);
             OnApplied(entry, result, live);
             if (State == PeerState.Looking)
             {
