@@ -334,6 +334,22 @@ public sealed class EnsembleMonitorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProbeOnceAsync_ProbeNeverAnswers_ReportsDownAfterTheTimeoutAndCancelsTheProbe()
+    {
+        _backend.Healthy(leader: 1, epoch: 1);
+        _backend.Hung[2] = false;
+        await using var monitor = Create(new EnsembleMonitorOptions { ProbeInterval = Interval, ProbeTimeout = TimeSpan.FromMilliseconds(20) });
+
+        var snapshot = await monitor.ProbeOnceAsync(CancellationToken.None).WaitAsync(SubscriptionExtensions.Patience);
+
+        var status = snapshot.Status(2)!;
+        Assert.Equal(PeerState.Down, status.State);
+        Assert.Contains("not answered", status.Error);
+        Assert.True(_backend.Hung[2]);
+        Assert.Equal(PeerState.Leading, snapshot.Status(1)!.State);
+    }
+
+    [Fact]
     public async Task StartAsync_Running_ProbesOnItsTimerUntilDisposed()
     {
         _backend.Healthy(leader: 1, epoch: 1);

@@ -77,9 +77,23 @@ internal sealed class FakeBackend : IEnsembleBackend
         }
     }
 
+    /// <summary>Probes of these members never answer until cancelled; the cancellation is recorded.</summary>
+    public ConcurrentDictionary<int, bool> Hung { get; } = new();
+
     public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Probes);
+        if (Hung.ContainsKey(serverId))
+        {
+            var answer = new TaskCompletionSource<MemberStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+            cancellationToken.Register(() =>
+            {
+                Hung[serverId] = true;
+                answer.TrySetCanceled(cancellationToken);
+            });
+            return answer.Task;
+        }
+
         if (_failures.TryGetValue(serverId, out var failure))
         {
             throw failure; // synchronously, the rudest way a probe can fail

@@ -80,6 +80,7 @@ public sealed partial class EnsembleMonitor : IAsyncDisposable
                 throw new InvalidOperationException($"The monitor of {Ensemble} is already running.");
             }
 
+            _stopping?.Dispose();
             _stopping = new CancellationTokenSource();
             var stopping = _stopping.Token;
             _loop = Task.Run(() => RunAsync(stopping), CancellationToken.None);
