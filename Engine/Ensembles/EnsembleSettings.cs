@@ -39,6 +39,12 @@ public sealed record EnsembleSettings
     /// <summary><c>4lw.commands.whitelist</c>: four-letter words members answer. Default the portal's probes.</summary>
     public string FourLetterWordWhitelist { get; init; } = "srvr,mntr,conf,ruok,cons,stat";
 
+    /// <summary>The four-letter words ZooKeeper 3.8 answers.</summary>
+    public static IReadOnlySet<string> KnownFourLetterWords { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash", "isro", "mntr", "ruok", "srst", "srvr", "stat", "stmk", "wchc", "wchp", "wchs",
+    };
+
     public int EffectiveMinSessionTimeout => MinSessionTimeout ?? 2 * TickTime;
 
     public int EffectiveMaxSessionTimeout => MaxSessionTimeout ?? 20 * TickTime;
@@ -85,12 +91,22 @@ public sealed record EnsembleSettings
         {
             errors.Add(new("maxSessionTimeout", $"must be at least minSessionTimeout = {EffectiveMinSessionTimeout} ms (was {max})"));
         }
+        else if (MaxSessionTimeout is null && MinSessionTimeout is int setMin && setMin > EffectiveMaxSessionTimeout)
+        {
+            // ZooKeeper refuses min > max also when max is its default of 20 × tickTime.
+            errors.Add(new("minSessionTimeout", $"must not exceed maxSessionTimeout = 20 × tickTime = {EffectiveMaxSessionTimeout} ms (was {setMin}); raise maxSessionTimeout too"));
+        }
 
         foreach (var word in FourLetterWordWhitelist.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (word != "*" && (word.Length != 4 || !word.All(char.IsAsciiLetterLower)))
             {
                 errors.Add(new("4lw.commands.whitelist", $"'{word}' is not a four-letter word (use lower-case words such as srvr,mntr or *)"));
+            }
+            else if (word != "*" && !KnownFourLetterWords.Contains(word))
+            {
+                // ZooKeeper accepts an unknown word silently and then never answers it: a typo would only show as a dead probe.
+                errors.Add(new("4lw.commands.whitelist", $"'{word}' is not a four-letter word ZooKeeper knows ({string.Join(',', KnownFourLetterWords.Order())})"));
             }
         }
 

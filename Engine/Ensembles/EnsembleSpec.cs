@@ -53,7 +53,8 @@ public sealed record EnsembleSpec
             errors.Add(new($"server.{group.Key}", $"server id {group.Key} is used by {group.Count()} members; ids must be unique"));
         }
 
-        var ports = new Dictionary<(string Host, int Port), string>();
+        // Host names are case-insensitive. A clash inside one member is ValidateMember's to report, once.
+        var ports = new Dictionary<(string Host, int Port), (MemberSpec Owner, string Who)>();
         foreach (var member in Members)
         {
             foreach (var (kind, port) in new[] { ("quorum", member.QuorumPort), ("election", member.ElectionPort), ("client", member.ClientPort) })
@@ -63,10 +64,10 @@ public sealed record EnsembleSpec
                     continue;
                 }
 
-                var who = $"server.{member.ServerId} {kind} port";
-                if (!ports.TryAdd((member.Host, port), who))
+                var key = ((member.Host ?? "").ToLowerInvariant(), port);
+                if (!ports.TryAdd(key, (member, $"server.{member.ServerId} {kind} port")) && !ReferenceEquals(ports[key].Owner, member))
                 {
-                    errors.Add(new($"server.{member.ServerId}", $"{kind} port {port} on {member.Host} is already used as {ports[(member.Host, port)]}"));
+                    errors.Add(new($"server.{member.ServerId}", $"{kind} port {port} on {member.Host} is already used as {ports[key].Who}"));
                 }
             }
         }

@@ -19,16 +19,17 @@ public static class QuorumMath
     /// <summary>Whether the set <paramref name="ackers"/> contains a majority of <paramref name="voterIds"/>.</summary>
     public static bool IsQuorum(IEnumerable<int> ackers, IReadOnlyCollection<int> voterIds)
     {
-        var votes = 0;
+        // A member that acks twice (a retransmission) still has one vote.
+        var votes = new HashSet<int>();
         foreach (var id in ackers)
         {
             if (voterIds.Contains(id))
             {
-                votes++;
+                votes.Add(id);
             }
         }
 
-        return IsQuorum(votes, voterIds.Count);
+        return IsQuorum(votes.Count, voterIds.Count);
     }
 
     /// <summary>What a change of membership does to the quorum.</summary>
