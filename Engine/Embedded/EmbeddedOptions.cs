@@ -41,8 +41,8 @@ internal enum ProtocolDefects
     /// <summary>The leader commits a proposal as soon as it logs it, without waiting for a quorum of acks.</summary>
     CommitWithoutQuorum = 1,
 
-    /// <summary>A node forgets its accepted epoch on restart, so an epoch can be reused.</summary>
-    ForgetAcceptedEpoch = 2,
+    /// <summary>Elections ignore history (votes compare server ids only) and a leader behind its followers leads anyway.</summary>
+    ElectionIgnoresHistory = 2,
 }
 
 /// <summary>Hooks the simulation's checker listens on. Called on the node's loop.</summary>

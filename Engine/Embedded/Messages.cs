@@ -26,7 +26,11 @@ internal readonly record struct Vote(int Leader, long Zxid, long PeerEpoch)
 }
 
 /// <summary>An election notification (datagram): the sender's state, round and current vote.</summary>
-internal sealed record Notification(int Sid, PeerState State, long Round, Vote Vote, bool SenderVotes);
+/// <remarks>
+/// Like ZooKeeper's, it carries the sender's configuration: a member that slept through a
+/// reconfiguration learns the new membership here, or it would count quorums of the old one.
+/// </remarks>
+internal sealed record Notification(int Sid, PeerState State, long Round, Vote Vote, bool SenderVotes, long ConfigVersion, IReadOnlyList<MemberSpec> Members);
 
 // ---- Discovery (ZooKeeper's FOLLOWERINFO / OBSERVERINFO, LEADERINFO, ACKEPOCH) ----
 

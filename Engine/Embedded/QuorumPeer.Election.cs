@@ -15,7 +15,9 @@ internal sealed partial class QuorumPeer
     private IDisposable? _notificationTimer;
     private IDisposable? _finalizeTimer;
     private TimeSpan _notificationTimeout;
-    private bool _notificationSinceTimer;
+
+    /// <summary>The election round and current proposal, for diagnostics.</summary>
+    public string ElectionState => $"round {_round} proposal {_proposal} recv [{string.Join(",", _recvSet.Select(r => $"{r.Key}:{r.Value.Vote.Leader}/{r.Value.State}"))}] out [{string.Join(",", _outOfElection.Select(r => $"{r.Key}:{r.Value.Vote.Leader}/{r.Value.State}"))}] voters [{string.Join(",", _voters)}]";
 
     /// <summary>When the node last started looking, for diagnostics.</summary>
     public TimeSpan LookingSince { get; private set; }
@@ -47,18 +49,19 @@ internal sealed partial class QuorumPeer
 
         SendNotifications();
         _notificationTimeout = FinalizeWait;
-        _notificationSinceTimer = false;
         ScheduleNotificationTimer();
         CheckRecvSetQuorum();
     }
 
     private Vote InitialVote() =>
-        _isVoter ? new Vote(_myId, LastLoggedZxid, _options.Defects.HasFlag(ProtocolDefects.ForgetAcceptedEpoch) ? 0 : _storage.CurrentEpoch) : Vote.None;
+        !_isVoter ? Vote.None
+        : _options.Defects.HasFlag(ProtocolDefects.ElectionIgnoresHistory) ? new Vote(_myId, 0, 0)
+        : new Vote(_myId, LastLoggedZxid, _storage.CurrentEpoch);
 
     private Notification MyNotification() =>
         State == PeerState.Looking
-            ? new Notification(_myId, State, _round, _proposal, _isVoter)
-            : new Notification(_myId, State, _decidedRound, _currentVote, _isVoter);
+            ? new Notification(_myId, State, _round, _proposal, _isVoter, _viewVersion, _viewMembers)
+            : new Notification(_myId, State, _decidedRound, _currentVote, _isVoter, _viewVersion, _viewMembers);
 
     private void SendNotifications()
     {
@@ -81,15 +84,11 @@ internal sealed partial class QuorumPeer
                 return;
             }
 
-            if (!_notificationSinceTimer)
-            {
-                // Nothing heard for a whole interval: say it again, and back off.
-                SendNotifications();
-                var doubled = _notificationTimeout * 2;
-                _notificationTimeout = doubled < _options.MaxNotificationInterval ? doubled : _options.MaxNotificationInterval;
-            }
-
-            _notificationSinceTimer = false;
+            // Still undecided: say it again, and back off. ZooKeeper resends only when nothing arrived, as TCP
+            // carries its notifications; ours are datagrams that may be lost while others keep arriving.
+            SendNotifications();
+            var doubled = _notificationTimeout * 2;
+            _notificationTimeout = doubled < _options.MaxNotificationInterval ? doubled : _options.MaxNotificationInterval;
             ScheduleNotificationTimer();
         });
     }
@@ -106,6 +105,24 @@ internal sealed partial class QuorumPeer
 
     private void OnNotification(Notification n)
     {
+        if (n.ConfigVersion > _viewVersion)
+        {
+            // A newer committed configuration than ours: count quorums in it from now on.
+            _adoptedConfig = (n.ConfigVersion, n.Members);
+            RefreshView();
+            if (State == PeerState.Looking)
+            {
+                _proposal = _isVoter && IsElectable(_proposal) ? _proposal : InitialVote();
+                _recvSet.Clear();
+                if (_isVoter)
+                {
+                    _recvSet[_myId] = (_proposal, PeerState.Looking);
+                }
+
+                ResetFinalize();
+            }
+        }
+
         if (State != PeerState.Looking)
         {
             // A looking peer (a restarted member, a joiner) learns the leader from our answer.
@@ -117,7 +134,6 @@ internal sealed partial class QuorumPeer
             return;
         }
 
-        _notificationSinceTimer = true;
         if (n.State == PeerState.Looking)
         {
             if (!_isVoter || !n.SenderVotes || !_voters.Contains(n.Sid))
@@ -147,13 +163,25 @@ internal sealed partial class QuorumPeer
                 ResetFinalize();
                 SendNotifications();
             }
+            else if (n.Vote != _proposal)
+            {
+                // The sender backs a worse candidate: tell it ours, in case our last notification was lost.
+                SendDatagram(n.Sid, MyNotification());
+            }
 
             _recvSet[n.Sid] = (n.Vote, n.State);
             CheckRecvSetQuorum();
             return;
         }
 
-        // The sender follows or leads: join the ensemble it is in if a quorum agrees.
+        // The sender follows or leads: join the ensemble it is in if a quorum agrees. A leader this node's
+        // (possibly outdated) configuration does not list must still hear from us, or it never answers.
+        if (n.Vote.Leader != _myId && n.Vote.Leader != n.Sid && _view.All(m => m.ServerId != n.Vote.Leader)
+            && !_outOfElection.ContainsKey(n.Vote.Leader))
+        {
+            SendDatagram(n.Vote.Leader, MyNotification());
+        }
+
         if (n.Round == _round && _isVoter && _voters.Contains(n.Sid))
         {
             _recvSet[n.Sid] = (n.Vote, n.State);

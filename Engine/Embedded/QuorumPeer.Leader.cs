@@ -94,7 +94,7 @@ internal sealed partial class QuorumPeer
         _pendingReconfigZxid = 0;
         _leaderPhase = LeaderPhase.WaitingForEpoch;
         _stateAtElection = (_storage.CurrentEpoch, LastLoggedZxid);
-        _maxAcceptedEpoch = _options.Defects.HasFlag(ProtocolDefects.ForgetAcceptedEpoch) ? _storage.CurrentEpoch : _storage.AcceptedEpoch;
+        _maxAcceptedEpoch = _storage.AcceptedEpoch;
         _establishDeadline = Now + _tick * _settings.InitLimit;
         _epochConnectors.Add(_myId);
         CheckEpochQuorum();
@@ -214,7 +214,8 @@ internal sealed partial class QuorumPeer
         }
 
         var (epoch, zxid) = _stateAtElection;
-        if (ack.CurrentEpoch > epoch || ack.CurrentEpoch == epoch && ack.LastZxid > zxid)
+        if ((ack.CurrentEpoch > epoch || ack.CurrentEpoch == epoch && ack.LastZxid > zxid)
+            && !_options.Defects.HasFlag(ProtocolDefects.ElectionIgnoresHistory))
         {
             // The election picked a leader behind one of its followers; elect again.
             StartLooking($"follower {h.Sid} is ahead of the leader ({ack.LastZxid:x} > {zxid:x})");

@@ -40,8 +40,7 @@ internal sealed partial class QuorumPeer
         _syncCommittedUpTo = 0;
         _touchedSessions.Clear();
         _learnerConnection = _network.Connect(_myId, leader);
-        var acceptedEpoch = _options.Defects.HasFlag(ProtocolDefects.ForgetAcceptedEpoch) ? _storage.CurrentEpoch : _storage.AcceptedEpoch;
-        Send(_learnerConnection, new LearnerInfo(_myId, acceptedEpoch, observer, _wantsSnapshot));
+        Send(_learnerConnection, new LearnerInfo(_myId, _storage.AcceptedEpoch, observer, _wantsSnapshot));
     }
 
     private void StopLearning()
@@ -106,7 +105,7 @@ internal sealed partial class QuorumPeer
             return;
         }
 
-        var accepted = _options.Defects.HasFlag(ProtocolDefects.ForgetAcceptedEpoch) ? _storage.CurrentEpoch : _storage.AcceptedEpoch;
+        var accepted = _storage.AcceptedEpoch;
         if (info.NewEpoch < accepted)
         {
             StartLooking($"leader {LeaderId} proposed epoch {info.NewEpoch}, below the accepted epoch {accepted}");

@@ -28,6 +28,9 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
 
     private DataTree _tree = null!;
     private IReadOnlyList<MemberSpec> _view = [];
+    private IReadOnlyList<MemberSpec> _viewMembers = [];
+    private long _viewVersion;
+    private (long Version, IReadOnlyList<MemberSpec> Members)? _adoptedConfig;
     private HashSet<int> _voters = [];
     private bool _isVoter;
     private IDisposable? _tickTimer;
@@ -196,7 +199,11 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
 
     private void RefreshView()
     {
-        var members = _tree.Members;
+        var (version, members) = _adoptedConfig is { } adopted && adopted.Version > _tree.ConfigVersion
+            ? adopted
+            : (_tree.ConfigVersion, _tree.Members);
+        _viewVersion = version;
+        _viewMembers = members;
         var me = members.FirstOrDefault(m => m.ServerId == _myId);
         _view = me is null ? [.. members, _self] : members;
         _voters = _view.Where(m => m.IsVoter).Select(m => m.ServerId).ToHashSet();

@@ -46,6 +46,11 @@ internal sealed class SimulationScheduler
     /// <summary>Runs the next live work item, advancing virtual time to its due time.</summary>
     /// <returns>False when nothing is left to run.</returns>
     /// <remarks>An exception thrown by the work propagates to the caller.</remarks>
+    /// <summary>Work items that may run at one virtual instant before the run is declared a livelock.</summary>
+    public const int MaxItemsPerInstant = 1_000_000;
+
+    private int _itemsAtThisInstant;
+
     public bool RunNext()
     {
         while (_queue.TryDequeue(out var work, out var order))
@@ -53,6 +58,22 @@ internal sealed class SimulationScheduler
             if (Discard(work))
             {
                 continue;
+            }
+
+            if (order.Due == _nowTicks)
+            {
+                // Virtual time must move: a loop of zero-delay work is a livelock, and would hang the run.
+                if (++_itemsAtThisInstant > MaxItemsPerInstant)
+                {
+                    var action = work.Action ?? work.Handle!.Action;
+                    throw new InvalidOperationException(
+                        $"livelock: more than {MaxItemsPerInstant} work items at virtual time {Now} (seed {Seed}); " +
+                        $"the last on {work.Loop?.Name ?? "no loop"}: {action.Method.DeclaringType?.Name}.{action.Method.Name}");
+                }
+            }
+            else
+            {
+                _itemsAtThisInstant = 0;
             }
 
             _nowTicks = order.Due;

@@ -80,7 +80,7 @@ internal sealed class SimulatedEnsemble
         var peer = new QuorumPeer(_known[id], _initialMembers[id], Settings, Options, _storage[id], loop, Network,
             new Random(Scheduler.Random.Next()), Checker);
         _peers[id] = peer;
-        loop.Post(peer.Start);
+        peer.Start();
         return peer;
     }
 

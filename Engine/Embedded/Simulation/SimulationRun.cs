@@ -88,6 +88,13 @@ internal sealed class SimulationRun
         _nextServerId = plan.Participants + plan.Observers + 1;
     }
 
+    /// <summary>A real network is never instantaneous; without latency, virtual time could stand still.</summary>
+    private static readonly NetworkFaults BaseLatency = new()
+    {
+        Delay = TimeSpan.FromMilliseconds(0.1),
+        Jitter = TimeSpan.FromMilliseconds(0.2),
+    };
+
     public SimulatedEnsemble Ensemble => _ensemble;
 
     public static SimulationReport Run(int seed, SimulationPlan plan) => new SimulationRun(seed, plan).Execute();
@@ -95,6 +102,7 @@ internal sealed class SimulationRun
     public SimulationReport Execute()
     {
         var scheduler = _ensemble.Scheduler;
+        _ensemble.Network.Faults = BaseLatency;
         _ensemble.StartAll();
         TimeSpan? recovery = null;
         if (!scheduler.RunUntil(_ensemble.IsStable, scheduler.Now + _plan.RecoveryBound))
@@ -118,7 +126,7 @@ internal sealed class SimulationRun
             // Heal: network whole, no faults, every member of the configuration running.
             _chaos.Stop();
             _ensemble.Network.Heal();
-            _ensemble.Network.Faults = NetworkFaults.None;
+            _ensemble.Network.Faults = BaseLatency;
             Trace("heal");
             var healedAt = scheduler.Now;
             var healed = scheduler.RunUntil(() =>
@@ -144,12 +152,13 @@ internal sealed class SimulationRun
                 }
 
                 // Full restart from disk: what was acknowledged must survive it.
+                var configuration = _ensemble.Leader!.Tree.Members;
                 foreach (var id in _ensemble.Peers.Keys.ToList())
                 {
                     _ensemble.Crash(id);
                 }
 
-                foreach (var member in _ensemble.Known.ToList())
+                foreach (var member in configuration)
                 {
                     _ensemble.Start(member.ServerId);
                 }
@@ -160,8 +169,9 @@ internal sealed class SimulationRun
                 }
                 else
                 {
-                    foreach (var peer in _ensemble.Peers.Values)
+                    foreach (var member in _ensemble.Leader!.Tree.Members)
                     {
+                        var peer = _ensemble.Peers[member.ServerId];
                         _ledger.Verify(peer.Tree, $"server {peer.ServerId}");
                     }
                 }
@@ -176,7 +186,7 @@ internal sealed class SimulationRun
     private string Describe() =>
         string.Join("; ", _ensemble.Known.OrderBy(m => m.ServerId).Select(m =>
             _ensemble.Peers.TryGetValue(m.ServerId, out var p)
-                ? $"{m.ServerId}:{p.State}/{p.Phase} leader {p.LeaderId} epoch {p.CurrentEpoch} zxid {Zxid.ToHex(p.AppliedZxid)}{(p.IsRemoved ? " removed" : string.Empty)} ({p.LookingReason})"
+                ? $"{m.ServerId}:{p.State}/{p.Phase} leader {p.LeaderId} epoch {p.CurrentEpoch} zxid {Zxid.ToHex(p.AppliedZxid)}{(p.IsRemoved ? " removed" : string.Empty)} ({p.LookingReason}){(p.State == PeerState.Looking ? " " + p.ElectionState : string.Empty)}"
                 : $"{m.ServerId}:down"));
 
     private void Trace(string text)
@@ -269,10 +279,10 @@ internal sealed class SimulationRun
         else if (roll < 75 && _plan.LossyNetwork)
         {
             var faults = _random.Next(3) == 0
-                ? NetworkFaults.None
+                ? BaseLatency
                 : new NetworkFaults
                 {
-                    Delay = TimeSpan.FromMilliseconds(_random.Next(5)),
+                    Delay = TimeSpan.FromMilliseconds(0.1 + _random.Next(5)),
                     Jitter = TimeSpan.FromMilliseconds(_random.Next(10)),
                     DropRate = _random.NextDouble() * 0.2,
                     DuplicateRate = _random.NextDouble() * 0.1,
@@ -386,6 +396,11 @@ internal sealed class SimulationRun
 
         public void OnReply(ClientReply reply)
         {
+            if (reply.Cxid != 1)
+            {
+                return;
+            }
+
             loop.Post(() => Finish(reply));
             var server = _server!;
             server.Loop.Post(() => server.ClientSubmit(this, 2, new WriteOp(new CloseSessionOp())));
