@@ -74,6 +74,9 @@ internal sealed partial class QuorumPeer
     private HashSet<int>? _pendingVoters;
     private long _pendingReconfigZxid;
 
+    /// <summary>How many learners this node, as leader, synced by DIFF, TRUNC and SNAP since it started.</summary>
+    public int[] SyncsSent { get; } = new int[3];
+
     private int SyncedFollowerCount => _handlers.Values.Count(h => h.Phase == HandlerPhase.Synced && !h.IsObserver);
 
     private bool LeaderEstablished => State == PeerState.Leading && _leaderPhase == LeaderPhase.Established;
@@ -283,6 +286,7 @@ internal sealed partial class QuorumPeer
             sync = new SyncStart(SyncMode.Snap, 0, _tree.Serialize(), snapshotZxid, _log.After(snapshotZxid, committedUpTo), committedUpTo);
         }
 
+        SyncsSent[(int)sync.Mode]++;
         Send(h.ConnectionId, sync);
         if (!h.IsObserver)
         {

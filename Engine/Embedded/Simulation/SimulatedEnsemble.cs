@@ -11,13 +11,17 @@ namespace QuorumPortal.Engine.Embedded.Simulation;
 /// </summary>
 internal sealed class SimulatedEnsemble
 {
-    private readonly Dictionary<int, MemoryNodeStorage> _storage = [];
+    private readonly Dictionary<int, INodeStorage> _storage = [];
+    private readonly Func<int, INodeStorage> _storageFactory;
     private readonly Dictionary<int, QuorumPeer> _peers = [];
     private readonly Dictionary<int, MemberSpec> _known = [];
     private readonly Dictionary<int, IReadOnlyList<MemberSpec>> _initialMembers = [];
 
-    public SimulatedEnsemble(int seed, int participants, EnsembleSettings settings, EmbeddedOptions options, int observers = 0)
+    /// <param name="storageFactory">Storage for a member id; default in memory. A crash keeps what a member stored.</param>
+    public SimulatedEnsemble(int seed, int participants, EnsembleSettings settings, EmbeddedOptions options, int observers = 0,
+        Func<int, INodeStorage>? storageFactory = null)
     {
+        _storageFactory = storageFactory ?? (_ => new MemoryNodeStorage());
         Seed = seed;
         Settings = settings;
         Options = options;
@@ -30,7 +34,7 @@ internal sealed class SimulatedEnsemble
         {
             _known[member.ServerId] = member;
             _initialMembers[member.ServerId] = members;
-            _storage[member.ServerId] = new MemoryNodeStorage();
+            _storage[member.ServerId] = _storageFactory(member.ServerId);
         }
     }
 
@@ -55,6 +59,20 @@ internal sealed class SimulatedEnsemble
     public IReadOnlyCollection<MemberSpec> Known => _known.Values;
 
     public bool IsRunning(int id) => _peers.ContainsKey(id);
+
+    /// <summary>The storage of a member, running or not.</summary>
+    public INodeStorage StorageOf(int id) => _storage[id];
+
+    /// <summary>Replaces a stopped member's storage (to reopen a file storage after a crash, as a new process would).</summary>
+    public void ReplaceStorage(int id, INodeStorage storage)
+    {
+        if (_peers.ContainsKey(id))
+        {
+            throw new InvalidOperationException($"server {id} is running");
+        }
+
+        _storage[id] = storage;
+    }
 
     /// <summary>The established leader of the newest epoch, if any.</summary>
     public QuorumPeer? Leader =>
@@ -106,7 +124,7 @@ internal sealed class SimulatedEnsemble
         var member = new MemberSpec { ServerId = id, Role = role };
         _known[id] = member;
         _initialMembers[id] = [.. current.Where(m => m.ServerId != id), member];
-        _storage[id] = new MemoryNodeStorage();
+        _storage[id] = _storageFactory(id);
         return member;
     }
 
