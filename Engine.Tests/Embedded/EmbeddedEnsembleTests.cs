@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Text;
+using QuorumPortal.Engine.Backends;
+using QuorumPortal.Engine.Embedded;
+using QuorumPortal.Engine.Ensembles;
+using Xunit.Abstractions;
+
+namespace QuorumPortal.Engine.Tests.Embedded;
+
+/// <summary>The embedded backend in real time, on real threads, as the portal runs it.</summary>
+public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly EnsembleSettings Fast = new() { TickTime = 100, InitLimit = 10, SyncLimit = 5 };
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "qp-embedded-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StartAsync_ThreeMembers_OneLeaderAllSynced()
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("three", 3, Fast));
+        await ensemble.StartAsync(CancellationToken.None);
+
+        var snapshot = await WaitForLeaderAsync(ensemble);
+
+        Assert.Single(snapshot.Statuses, s => s.State == PeerState.Leading);
+        Assert.Equal(2, snapshot.Statuses.Count(s => s.State == PeerState.Following));
+        Assert.All(snapshot.Statuses, s => Assert.Equal(ZabPhase.Broadcast, s.Phase));
+    }
+
+    [Fact]
+    public async Task Client_WriteThenRead_SeesItsWriteOnEveryMember()
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("rw", 3, Fast));
+        await ensemble.StartAsync(CancellationToken.None);
+        await WaitForLeaderAsync(ensemble);
+
+        await using var client = await ensemble.OpenClientAsync(new ClientOptions(), CancellationToken.None);
+        var path = await client.CreateAsync("/app", Encoding.UTF8.GetBytes("v1"));
+        var stat = await client.SetDataAsync("/app", Encoding.UTF8.GetBytes("v2"), expectedVersion: 0);
+        var error = await Assert.ThrowsAsync<CoordinationException>(() => client.SetDataAsync("/app", Encoding.UTF8.GetBytes("v3"), expectedVersion: 0));
+        var seq = await client.CreateAsync("/app/item-", ReadOnlyMemory<byte>.Empty, CreateMode.PersistentSequential);
+
+        Assert.Equal("/app", path);
+        Assert.Equal(1, stat.Version);
+        Assert.Equal(CoordinationError.BadVersion, error.Error);
+        Assert.Equal("/app/item-0000000000", seq);
+        foreach (var id in new[] { 1, 2, 3 })
+        {
+            await using var reader = await ensemble.OpenClientAsync(new ClientOptions { ServerIds = [id] }, CancellationToken.None);
+            await reader.SyncAsync();
+            var data = await reader.GetDataAsync("/app");
+            Assert.Equal("v2", Encoding.UTF8.GetString(data.Data));
+            Assert.Equal(["item-0000000000"], await reader.GetChildrenAsync("/app"));
+        }
+    }
+
+    [Fact]
+    public async Task KillLeader_NewLeaderWithinSeconds_AcknowledgedWritesReadable()
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("failover", 3, Fast));
+        await ensemble.StartAsync(CancellationToken.None);
+        var before = await WaitForLeaderAsync(ensemble);
+        await using (var client = await ensemble.OpenClientAsync(new ClientOptions(), CancellationToken.None))
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await client.CreateAsync($"/k{i}", Encoding.UTF8.GetBytes($"{i}"));
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        await ensemble.StopMemberAsync(before.LeaderId!.Value, StopMode.Kill, CancellationToken.None);
+        var after = await WaitForLeaderAsync(ensemble, s => s.LeaderId is { } l && l != before.LeaderId);
+        output.WriteLine($"leader {before.LeaderId} killed; leader {after.LeaderId} serving after {clock.ElapsedMilliseconds} ms");
+
+        Assert.True(after.Epoch > before.Epoch);
+        await using var reader = await ensemble.OpenClientAsync(new ClientOptions(), CancellationToken.None);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal($"{i}", Encoding.UTF8.GetString((await reader.GetDataAsync($"/k{i}")).Data));
+        }
+    }
+
+    [Fact]
+    public async Task StopAllThenStart_FromDisk_DataIntact()
+    {
+        var spec = EnsembleSpec.OfSize("disk", 3, Fast);
+        await using (var ensemble = new EmbeddedEnsemble(spec, _directory))
+        {
+            await ensemble.StartAsync(CancellationToken.None);
+            await WaitForLeaderAsync(ensemble);
+            await using var client = await ensemble.OpenClientAsync(new ClientOptions(), CancellationToken.None);
+            for (var i = 0; i < 20; i++)
+            {
+                await client.CreateAsync($"/d{i}", Encoding.UTF8.GetBytes($"{i}"));
+            }
+
+            await ensemble.StopAsync(StopMode.Kill, CancellationToken.None);
+        }
+
+        Assert.True(File.Exists(Path.Combine(_directory, "server.1", "version-2", "currentEpoch")));
+        await using var restarted = new EmbeddedEnsemble(spec, _directory);
+        await restarted.StartAsync(CancellationToken.None);
+        await WaitForLeaderAsync(restarted);
+        await using var reader = await restarted.OpenClientAsync(new ClientOptions(), CancellationToken.None);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal($"{i}", Encoding.UTF8.GetString((await reader.GetDataAsync($"/d{i}")).Data));
+        }
+    }
+
+    [Fact]
+    public async Task Reconfigure_AddTwo_FiveVotersThenRemoveLeader()
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("grow", 3, Fast));
+        await ensemble.StartAsync(CancellationToken.None);
+        await WaitForLeaderAsync(ensemble);
+        foreach (var id in new[] { 4, 5 })
+        {
+            var joiner = await ensemble.ProvisionMemberAsync(new MemberSpec { ServerId = id }, CancellationToken.None);
+            await ensemble.StartMemberAsync(id, CancellationToken.None);
+            await WaitForLeaderAsync(ensemble, s => s.Status(id)?.Phase == ZabPhase.Broadcast);
+            await ensemble.ReconfigureAsync([joiner], [], CancellationToken.None);
+        }
+
+        var five = await WaitForLeaderAsync(ensemble, s => s.Statuses.Count(x => x.Phase == ZabPhase.Broadcast) == 5);
+        Assert.Equal(5, five.VoterCount);
+        Assert.Equal(5, ensemble.Configuration.Count(m => m.IsVoter));
+
+        var leader = five.LeaderId!.Value;
+        await ensemble.ReconfigureAsync([], [leader], CancellationToken.None);
+        var four = await WaitForLeaderAsync(ensemble, s => s.LeaderId is { } l && l != leader && s.Statuses.Count(x => x.Phase == ZabPhase.Broadcast) == 4);
+        Assert.Equal(4, four.VoterCount);
+        Assert.DoesNotContain(ensemble.Configuration, m => m.ServerId == leader);
+    }
+
+    [Fact]
+    public async Task Reconfigure_DuplicateServerId_RefusedAndNothingChanges()
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("dup", 3, Fast));
+        await ensemble.StartAsync(CancellationToken.None);
+        await WaitForLeaderAsync(ensemble);
+
+        var error = await Assert.ThrowsAsync<ValidationException>(() => ensemble.ProvisionMemberAsync(new MemberSpec { ServerId = 2 }, CancellationToken.None));
+
+        Assert.Contains(error.Errors, e => e.Rule.Contains("already used", StringComparison.Ordinal));
+        Assert.Equal(3, ensemble.Members.Count);
+    }
+
+    private static async Task<EnsembleSnapshot> WaitForLeaderAsync(EmbeddedEnsemble ensemble, Func<EnsembleSnapshot, bool>? also = null)
+    {
+        // Waits on the condition (probing as the monitor would), never a fixed sleep.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        EnsembleSnapshot? last = null;
+        while (!timeout.IsCancellationRequested)
+        {
+            var statuses = await Task.WhenAll(ensemble.Members.Select(m => ensemble.ProbeAsync(m.ServerId, timeout.Token)));
+            last = new EnsembleSnapshot
+            {
+                Name = ensemble.Name,
+                Backend = ensemble.Kind,
+                Members = ensemble.Configuration,
+                Statuses = statuses,
+                TakenAt = DateTimeOffset.UtcNow,
+            };
+            if (last.HasQuorum && last.Status(last.LeaderId!.Value)!.Phase == ZabPhase.Broadcast && (also?.Invoke(last) ?? true))
+            {
+                return last;
+            }
+
+            await Task.Delay(10, CancellationToken.None);
+        }
+
+        throw new TimeoutException("no leader: " + string.Join("; ", last?.Statuses.Select(s => $"{s.ServerId}:{s.State}/{s.Phase}") ?? []));
+    }
+}

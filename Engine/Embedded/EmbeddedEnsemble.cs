@@ -1,0 +1,397 @@
+using QuorumPortal.Engine.Backends;
+using QuorumPortal.Engine.Embedded.Runtime;
+using QuorumPortal.Engine.Embedded.Storage;
+using QuorumPortal.Engine.Ensembles;
+
+namespace QuorumPortal.Engine.Embedded;
+
+/// <summary>
+/// The embedded backend: each member is a <see cref="QuorumPeer"/> on its own thread, talking over an
+/// in-memory network, keeping its log and snapshots in <c>{dataDirectory}/server.{id}</c> (or in memory
+/// when no directory is given). Killing a member drops its memory and resets its connections; starting
+/// it again recovers from its directory.
+/// </summary>
+public sealed class EmbeddedEnsemble : IEnsembleBackend
+{
+    private readonly string? _dataDirectory;
+    private readonly EmbeddedOptions _options;
+    private readonly TimeProvider _time;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, Member> _members = [];
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private IReadOnlyList<MemberSpec> _configuration;
+    private EnsembleSettings _settings;
+
+    /// <param name="spec">Name, members and settings; validated.</param>
+    /// <param name="dataDirectory">Where members keep their data; null keeps it in memory (lost with the process).</param>
+    public EmbeddedEnsemble(EnsembleSpec spec, string? dataDirectory = null, EmbeddedOptions? options = null, TimeProvider? time = null)
+    {
+        spec.EnsureValid();
+        Name = spec.Name;
+        _settings = spec.Settings;
+        _dataDirectory = dataDirectory;
+        _options = options ?? new EmbeddedOptions();
+        _time = time ?? TimeProvider.System;
+        _configuration = spec.Members;
+        Network = new InMemoryNetwork(new Random());
+        foreach (var member in spec.Members)
+        {
+            _members[member.ServerId] = new Member(member, spec.Members);
+        }
+    }
+
+    public string Name { get; }
+
+    public BackendKind Kind => BackendKind.Embedded;
+
+    public BackendCapabilities Capabilities { get; } = new(ProcessControl: true, Reconfigure: true, ApplySettings: true, FaultInjection: true);
+
+    public IReadOnlyList<MemberSpec> Members
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var joiners = _members.Values.Select(m => m.Spec).Where(s => _configuration.All(c => c.ServerId != s.ServerId));
+                return [.. _configuration, .. joiners];
+            }
+        }
+    }
+
+    /// <summary>The committed configuration as this backend last saw it.</summary>
+    public IReadOnlyList<MemberSpec> Configuration
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _configuration;
+            }
+        }
+    }
+
+    public EnsembleSettings Settings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _settings;
+            }
+        }
+    }
+
+    /// <summary>The in-memory network between members, for fault injection (partitions, loss, delay).</summary>
+    internal InMemoryNetwork Network { get; }
+
+    public bool IsRunning(int serverId)
+    {
+        lock (_gate)
+        {
+            return _members.TryGetValue(serverId, out var m) && m.Peer is not null;
+        }
+    }
+
+    internal QuorumPeer? RunningPeer(int serverId)
+    {
+        lock (_gate)
+        {
+            return _members.TryGetValue(serverId, out var m) ? m.Peer : null;
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var member in Configuration)
+        {
+            await StartMemberAsync(member.ServerId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task StopAsync(StopMode mode, CancellationToken cancellationToken)
+    {
+        foreach (var id in Members.Select(m => m.ServerId).ToList())
+        {
+            await StopMemberAsync(id, mode, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task StartMemberAsync(int serverId, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Member member;
+            lock (_gate)
+            {
+                member = _members.TryGetValue(serverId, out var m) ? m : throw new ArgumentException($"server {serverId} is not a member of {Name}", nameof(serverId));
+                if (member.Peer is not null)
+                {
+                    return;
+                }
+            }
+
+            var storage = member.MemoryStorage ?? OpenStorage(serverId);
+            var loop = new RealTimeEventLoop($"{Name}/server.{serverId}", _time);
+            var peer = new QuorumPeer(member.Spec, member.InitialMembers, Settings, _options, storage, loop, Network, new Random());
+            try
+            {
+                await loop.InvokeAsync(peer.Start).ConfigureAwait(false);
+            }
+            catch
+            {
+                loop.Dispose();
+                if (member.MemoryStorage is null)
+                {
+                    storage.Dispose();
+                }
+
+                throw;
+            }
+
+            lock (_gate)
+            {
+                member.Peer = peer;
+                member.Loop = loop;
+                member.Storage = storage;
+            }
+
+            var configuration = await loop.InvokeAsync(() => (peer.Tree.ConfigVersion, peer.Tree.Members)).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (configuration.ConfigVersion > ConfigurationVersion)
+                {
+                    ConfigurationVersion = configuration.ConfigVersion;
+                    _configuration = configuration.Members;
+                }
+            }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Version (zxid) of <see cref="Configuration"/>; 0 for the initial one.</summary>
+    public long ConfigurationVersion { get; private set; }
+
+    private INodeStorage OpenStorage(int serverId)
+    {
+        if (_dataDirectory is null)
+        {
+            lock (_gate)
+            {
+                return _members[serverId].MemoryStorage = new MemoryNodeStorage();
+            }
+        }
+
+        return new FileNodeStorage(MemberDirectory(serverId), _options.Fsync);
+    }
+
+    private string MemberDirectory(int serverId) => Path.Combine(_dataDirectory!, $"server.{serverId}");
+
+    public async Task StopMemberAsync(int serverId, StopMode mode, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            QuorumPeer? peer;
+            RealTimeEventLoop? loop;
+            INodeStorage? storage;
+            lock (_gate)
+            {
+                if (!_members.TryGetValue(serverId, out var member) || member.Peer is null)
+                {
+                    return;
+                }
+
+                (peer, loop, storage) = (member.Peer, member.Loop, member.Storage);
+                member.Peer = null;
+                member.Loop = null;
+                member.Storage = null;
+            }
+
+            if (mode == StopMode.Kill)
+            {
+                peer.Crash();
+            }
+            else
+            {
+                try
+                {
+                    await loop!.InvokeAsync(peer.Shutdown).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+                {
+                    peer.Crash();
+                }
+            }
+
+            // The member's thread must be gone before its files are closed.
+            loop!.Dispose();
+            if (storage is FileNodeStorage)
+            {
+                storage.Dispose();
+            }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    public async Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken)
+    {
+        var peer = RunningPeer(serverId);
+        if (peer is null)
+        {
+            return MemberStatus.Down(serverId, _time.GetUtcNow(), "stopped");
+        }
+
+        try
+        {
+            return await peer.Loop.InvokeAsync(peer.GetStatus).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            return MemberStatus.Down(serverId, _time.GetUtcNow(), e is TimeoutException ? "no answer within 2 s" : "stopped");
+        }
+    }
+
+    public Task<MemberSpec> ProvisionMemberAsync(MemberSpec member, CancellationToken cancellationToken)
+    {
+        var errors = EnsembleSpec.ValidateMember(member).ToList();
+        if (errors.Count > 0)
+        {
+            throw new ValidationException(errors);
+        }
+
+        lock (_gate)
+        {
+            if (_members.ContainsKey(member.ServerId))
+            {
+                throw new ValidationException([new($"server.{member.ServerId}", $"server id {member.ServerId} is already used in {Name}")]);
+            }
+
+            // A joiner starts with the committed configuration plus itself, as ZooKeeper's does.
+            _members[member.ServerId] = new Member(member, [.. _configuration, member]);
+        }
+
+        return Task.FromResult(member);
+    }
+
+    public async Task DecommissionMemberAsync(int serverId, bool deleteData, CancellationToken cancellationToken)
+    {
+        if (Configuration.Any(m => m.ServerId == serverId))
+        {
+            throw new InvalidOperationException($"server {serverId} is in the configuration of {Name}; remove it first");
+        }
+
+        await StopMemberAsync(serverId, StopMode.Graceful, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _members.Remove(serverId);
+        }
+
+        if (deleteData && _dataDirectory is not null && Directory.Exists(MemberDirectory(serverId)))
+        {
+            Directory.Delete(MemberDirectory(serverId), recursive: true);
+        }
+    }
+
+    public async Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, CancellationToken cancellationToken)
+    {
+        var current = Configuration;
+        foreach (var joiner in joining)
+        {
+            if (RunningPeer(joiner.ServerId) is null)
+            {
+                throw new InvalidOperationException($"server {joiner.ServerId} must be provisioned and started before it is added");
+            }
+        }
+
+        var members = current.Where(m => !leaving.Contains(m.ServerId) && joining.All(j => j.ServerId != m.ServerId)).Concat(joining).ToList();
+        var spec = new EnsembleSpec { Name = Name, Members = members, Settings = Settings };
+        var errors = spec.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ValidationException(errors);
+        }
+
+        // Ask a member that stays, so the answer does not depend on one that is leaving.
+        var client = new EmbeddedCoordinationClient(this, new ClientOptions
+        {
+            ServerIds = current.Where(m => !leaving.Contains(m.ServerId) && IsRunning(m.ServerId)).Select(m => m.ServerId).ToArray(),
+        }, _time);
+        long version;
+        await using (client.ConfigureAwait(false))
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            version = await client.ReconfigAsync(members, cancellationToken).ConfigureAwait(false);
+        }
+
+        lock (_gate)
+        {
+            if (version > ConfigurationVersion)
+            {
+                ConfigurationVersion = version;
+                _configuration = members;
+            }
+        }
+
+        foreach (var id in leaving)
+        {
+            await StopMemberAsync(id, StopMode.Graceful, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new ReconfigResult(version, members);
+    }
+
+    public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken)
+    {
+        settings.EnsureValid();
+        lock (_gate)
+        {
+            _settings = settings;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<ICoordinationClient> OpenClientAsync(ClientOptions options, CancellationToken cancellationToken)
+    {
+        var client = new EmbeddedCoordinationClient(this, options, _time);
+        try
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(StopMode.Graceful, CancellationToken.None).ConfigureAwait(false);
+        _lifecycle.Dispose();
+    }
+
+    private sealed class Member(MemberSpec spec, IReadOnlyList<MemberSpec> initialMembers)
+    {
+        public MemberSpec Spec { get; } = spec;
+
+        public IReadOnlyList<MemberSpec> InitialMembers { get; } = initialMembers;
+
+        public QuorumPeer? Peer { get; set; }
+
+        public RealTimeEventLoop? Loop { get; set; }
+
+        public INodeStorage? Storage { get; set; }
+
+        /// <summary>Without a data directory, the member's "disk" outlives its crashes here.</summary>
+        public MemoryNodeStorage? MemoryStorage { get; set; }
+    }
+}
