@@ -657,7 +657,10 @@ internal sealed partial class QuorumPeer
         }
 
         _lastHeartbeat = Loop.Time.GetUtcNow();
-        TouchLocalSessions();
+
+        // Sessions live on their clients' requests and pings only, on the leader as on a follower (ZooKeeper
+        // touches a session per packet received). Touching every session connected here each tick kept a
+        // silent client of the leader, and its ephemerals, alive forever (scenario seed 1904).
         var expired = _sessionDeadlines.Where(s => s.Value < Now && !_expiring.Contains(s.Key)).Select(s => s.Key).ToList();
         foreach (var session in expired)
         {
