@@ -37,11 +37,11 @@ internal sealed class ScenarioHarness
     private int _nextClientId;
 
     public ScenarioHarness(ITestOutputHelper output, int seed, int participants, int observers = 0,
-        EmbeddedOptions? options = null, Func<int, INodeStorage>? storage = null)
+        EmbeddedOptions? options = null, Func<int, INodeStorage>? storage = null, EnsembleSettings? settings = null)
     {
         _output = output;
         output.WriteLine($"seed {seed}: {participants} participants, {observers} observers");
-        Ensemble = new SimulatedEnsemble(seed, participants, Settings, options ?? Options, observers, storage);
+        Ensemble = new SimulatedEnsemble(seed, participants, settings ?? Settings, options ?? Options, observers, storage);
         Ensemble.Network.Faults = BaseLatency;
         Driver = Scheduler.CreateLoop("scenario");
     }
