@@ -165,14 +165,6 @@ internal sealed partial class QuorumPeer
         }
     }
 
-    private void TouchLocalSessions()
-    {
-        foreach (var session in _clientsBySession.Keys)
-        {
-            TouchSession(session);
-        }
-    }
-
     private void Submit(ClientSession session, int cxid, ClientOp op)
     {
         var request = new PendingRequest(cxid, op, Now);

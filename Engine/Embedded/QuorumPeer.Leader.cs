@@ -216,8 +216,14 @@ internal sealed partial class QuorumPeer
             return;
         }
 
+        // Only while the epoch quorum is still forming, as ZooKeeper's waitForEpochAck (it returns once the
+        // election finished). Later, a learner "ahead" of the state at election is a rejoining member that
+        // logged this epoch's commits or an old leader's uncommitted proposals: a quorum already vouched
+        // for this leader's history, so it is synced (TRUNC cuts the extras) instead of abdicating. Checking
+        // it always made every follower that rejoined after the first commit force a re-election.
         var (epoch, zxid) = _stateAtElection;
-        if ((ack.CurrentEpoch > epoch || ack.CurrentEpoch == epoch && ack.LastZxid > zxid)
+        if (_leaderPhase == LeaderPhase.WaitingForEpochAcks
+            && (ack.CurrentEpoch > epoch || ack.CurrentEpoch == epoch && ack.LastZxid > zxid)
             && !_options.Defects.HasFlag(ProtocolDefects.ElectionIgnoresHistory))
         {
             // The election picked a leader behind one of its followers; elect again.
@@ -651,7 +657,10 @@ internal sealed partial class QuorumPeer
         }
 
         _lastHeartbeat = Loop.Time.GetUtcNow();
-        TouchLocalSessions();
+
+        // Sessions live on their clients' requests and pings only, on the leader as on a follower (ZooKeeper
+        // touches a session per packet received). Touching every session connected here each tick kept a
+        // silent client of the leader, and its ephemerals, alive forever (scenario seed 1904).
         var expired = _sessionDeadlines.Where(s => s.Value < Now && !_expiring.Contains(s.Key)).Select(s => s.Key).ToList();
         foreach (var session in expired)
         {

@@ -43,6 +43,28 @@ internal sealed partial class QuorumPeer
         Send(_learnerConnection, new LearnerInfo(_myId, _storage.AcceptedEpoch, observer, _wantsSnapshot));
     }
 
+    /// <summary>
+    /// The leader we decided on closed the connection before answering: it may still be in its finalize
+    /// wait, refusing connections until it leads. Like ZooKeeper's Learner.connectToLeader, try again until
+    /// initLimit ticks pass without a word from it (<see cref="LearnerTick"/>). Giving up at once sent this
+    /// node back to election alone, a round ahead of a leader waiting for it: both stalled for initLimit
+    /// ticks, sometimes twice (scenario Sync_OldLeaderWithUnreplicatedProposals_NewLeaderSendsTrunc, seed 1503).
+    /// </summary>
+    private void RetryLeaderConnection()
+    {
+        _learnerConnection = -1;
+        var leader = LeaderId!.Value;
+        Loop.Schedule(FinalizeWait, () =>
+        {
+            if (State is PeerState.Following or PeerState.Observing && _learnerPhase == LearnerPhase.Connecting
+                && _learnerConnection == -1 && LeaderId == leader)
+            {
+                _learnerConnection = _network.Connect(_myId, leader);
+                Send(_learnerConnection, new LearnerInfo(_myId, _storage.AcceptedEpoch, State == PeerState.Observing, _wantsSnapshot));
+            }
+        });
+    }
+
     private void StopLearning()
     {
         if (_learnerConnection >= 0)

@@ -429,6 +429,9 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
             case PeerState.Leading:
                 LeaderConnectionClosed(connectionId);
                 break;
+            case PeerState.Following or PeerState.Observing when connectionId == _learnerConnection && _learnerPhase == LearnerPhase.Connecting:
+                RetryLeaderConnection();
+                break;
             case PeerState.Following or PeerState.Observing when connectionId == _learnerConnection:
                 StartLooking($"connection to leader {peer} closed");
                 break;
