@@ -54,7 +54,9 @@ internal sealed partial class QuorumPeer
     {
         _learnerConnection = -1;
         var leader = LeaderId!.Value;
-        Loop.Schedule(FinalizeWait, () =>
+
+        // A fraction of the finalize wait: the leader-to-be is at most one finalize wait from accepting.
+        Loop.Schedule(FinalizeWait / 5, () =>
         {
             if (State is PeerState.Following or PeerState.Observing && _learnerPhase == LearnerPhase.Connecting
                 && _learnerConnection == -1 && LeaderId == leader)
