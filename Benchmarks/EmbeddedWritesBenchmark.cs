@@ -31,7 +31,8 @@ internal static class EmbeddedWritesBenchmark
             Warmup: TimeSpan.FromSeconds(args.GetDouble("warmup", 3)),
             PayloadBytes: args.GetInt("payload", 1024),
             CommittedLog: args.GetInt("committed-log", new EmbeddedOptions().CommittedLogCapacity),
-            OpenLoopRate: args.Get("rate") is null ? null : args.GetDouble("rate", 0));
+            OpenLoopRate: args.Get("rate") is null ? null : args.GetDouble("rate", 0),
+            InMemory: args.Get("storage") == "memory");
 
         using var allocations = args.Get("allocations") == "true" ? new AllocationProfile() : null;
         var results = new List<(string Key, object Value)>
@@ -66,7 +67,7 @@ internal static class EmbeddedWritesBenchmark
         _ => throw new ArgumentException($"--fsync off|batched|always, not '{value}'"),
     };
 
-    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate);
+    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory);
 
     private sealed record Outcome(double WritesPerSecond, double P50, double P99, double HalfWritesPerSecond, double HalfP50, double HalfP99, long Errors);
 
@@ -74,7 +75,7 @@ internal static class EmbeddedWritesBenchmark
     {
         var directory = Path.Combine(Path.GetTempPath(), $"qp-bench-writes-{Guid.NewGuid():N}");
         var settings = new EnsembleSettings { TickTime = 200, InitLimit = 10, SyncLimit = 5 };
-        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog });
+        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog });
         var clients = new List<ICoordinationClient>();
         try
         {

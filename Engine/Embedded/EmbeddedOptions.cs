@@ -17,8 +17,8 @@ public sealed record EmbeddedOptions
     /// <summary>Upper bound of the doubling notification timeout (ZooKeeper's maxNotificationInterval). Default 60 s.</summary>
     public TimeSpan MaxNotificationInterval { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Committed transactions kept in memory for DIFF syncs before a follower needs a SNAP. Default 10,000.</summary>
-    public int CommittedLogCapacity { get; init; } = 10_000;
+    /// <summary>Committed transactions kept in memory for DIFF syncs before a follower needs a SNAP. Default 500, as ZooKeeper's commitLogCount: a larger window keeps more entries alive into gen2 and lengthens GC pauses.</summary>
+    public int CommittedLogCapacity { get; init; } = 500;
 
     /// <summary>Snapshots kept on disk by the purge after each snapshot. Default 3.</summary>
     public int SnapshotsRetained { get; init; } = 3;
