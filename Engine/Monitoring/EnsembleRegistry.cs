@@ -59,7 +59,8 @@ public sealed class EnsembleRegistry : IAsyncDisposable
 
     /// <summary>
     /// Takes ownership of <paramref name="backend"/>: starts its members and a monitor. If either fails, the
-    /// backend is stopped and disposed and the exception propagates. A second ensemble of the same name is refused.
+    /// backend is stopped and disposed and the exception propagates. A second ensemble of the same name, or any
+    /// ensemble after <see cref="StopAsync"/>, is refused and stays the caller's to dispose.
     /// </summary>
     public async Task<RegisteredEnsemble> AddAsync(IEnsembleBackend backend, CancellationToken cancellationToken)
     {
