@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using QuorumPortal.Portal.Configuration;
 using QuorumPortal.Portal.Tests.Testing;
@@ -10,14 +13,26 @@ public sealed class PortalOptionsTests
     [InlineData("00:00:00", "was 0 ms")]
     [InlineData("-00:00:01", "was -1000 ms")]
     [InlineData("00:05:00", "was 300000 ms")]
-    public async Task Start_BadProbeInterval_RefusedWithClearMessage(string interval, string was)
+    public async Task StartAsync_BadProbeInterval_RefusedWithClearMessage(string interval, string was)
     {
-        await using var factory = new PortalFactory(new Dictionary<string, string?> { ["Portal:ProbeInterval"] = interval });
+        // The portal's own wiring on a test server. Not WebApplicationFactory: when the app fails to start, its
+        // deferred host can race the app's disposal and report ObjectDisposedException instead of the cause.
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "qp-portal-" + Guid.NewGuid().ToString("N"));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ApplicationName = typeof(Program).Assembly.GetName().Name });
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Portal:ProbeInterval"] = interval,
+            ["Portal:DataDirectory"] = dataDirectory,
+        });
+        builder.AddPortal();
+        await using var app = builder.Build();
+        app.MapPortal();
 
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains($"Portal:ProbeInterval must be between 10 ms and 60 s ({was})", error.Message, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(factory.DataDirectory), "no ensemble should start when the options are refused");
+        Assert.False(Directory.Exists(dataDirectory), "no ensemble should start when the options are refused");
     }
 
     [Fact]
