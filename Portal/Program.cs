@@ -1,6 +1,8 @@
+using QuorumPortal.Portal;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddPortal();
+
 var app = builder.Build();
-
-app.MapGet("/", () => "Hello World!");
-
+app.MapPortal();
 app.Run();

@@ -1,0 +1,19 @@
+using QuorumPortal.Engine.Monitoring;
+
+namespace QuorumPortal.Portal.Api;
+
+/// <summary>A small JSON API for scripts and tests; the pages read the engine in-process.</summary>
+public static class EnsembleEndpoints
+{
+    public static IEndpointRouteBuilder MapEnsembleApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api");
+        api.MapGet("/ensembles", (EnsembleRegistry registry) =>
+            registry.Ensembles.Select(e => EnsembleDto.From(e.Name, e.Backend.Kind, e.Backend.Members, e.Events.Current)).ToList());
+        api.MapGet("/ensembles/{name}", (string name, EnsembleRegistry registry) =>
+            registry.TryGet(name, out var e)
+                ? Results.Ok(EnsembleDto.From(e.Name, e.Backend.Kind, e.Backend.Members, e.Events.Current))
+                : Results.NotFound());
+        return endpoints;
+    }
+}
