@@ -46,6 +46,9 @@ public interface IEnsembleBackend : IAsyncDisposable
     /// <summary>The members as the backend knows them now (committed configuration plus provisioned joiners).</summary>
     IReadOnlyList<MemberSpec> Members { get; }
 
+    /// <summary>The committed configuration: the members quorums are counted in (no joiners).</summary>
+    IReadOnlyList<MemberSpec> Configuration => Members;
+
     EnsembleSettings Settings { get; }
 
     /// <summary>Starts every member that is not running.</summary>

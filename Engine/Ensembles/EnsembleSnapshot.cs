@@ -11,6 +11,9 @@ public sealed record EnsembleSnapshot
 
     public required IReadOnlyList<MemberStatus> Statuses { get; init; }
 
+    /// <summary>Members provisioned and probed but not yet in the committed configuration; they count in no quorum.</summary>
+    public IReadOnlyCollection<int> Joining { get; init; } = [];
+
     public required DateTimeOffset TakenAt { get; init; }
 
     /// <summary>The member leading in the newest epoch, if any (a deposed leader may briefly still say it leads).</summary>
@@ -18,10 +21,11 @@ public sealed record EnsembleSnapshot
 
     public long Epoch => Statuses.Where(s => s.IsServing).Select(s => s.Epoch).DefaultIfEmpty().Max();
 
-    public int VoterCount => Members.Count(m => m.IsVoter);
+    public int VoterCount => Members.Count(m => m.IsVoter && !Joining.Contains(m.ServerId));
 
     /// <summary>Voting members serving under the leader, the leader included.</summary>
-    public int ServingVoters => Statuses.Count(s => s.Role == MemberRole.Participant && s.State is PeerState.Leading or PeerState.Following);
+    public int ServingVoters => Statuses.Count(s =>
+        s.Role == MemberRole.Participant && s.State is PeerState.Leading or PeerState.Following && !Joining.Contains(s.ServerId));
 
     public bool HasQuorum => LeaderId is not null && QuorumMath.IsQuorum(ServingVoters, VoterCount);
 
