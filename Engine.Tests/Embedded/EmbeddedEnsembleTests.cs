@@ -75,6 +75,7 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
             }
         }
 
+        output.WriteLine($"seed {ensemble.Seed}");
         var clock = Stopwatch.StartNew();
         await ensemble.StopMemberAsync(before.LeaderId!.Value, StopMode.Kill, CancellationToken.None);
         var after = await WaitForLeaderAsync(ensemble, s => s.LeaderId is { } l && l != before.LeaderId);

@@ -19,13 +19,17 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
     private readonly object _gate = new();
     private readonly Dictionary<int, Member> _members = [];
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Random _random;
     private IReadOnlyList<MemberSpec> _configuration;
     private EnsembleSettings _settings;
 
     /// <param name="spec">Name, members and settings; validated.</param>
     /// <param name="dataDirectory">Where members keep their data; null keeps it in memory (lost with the process).</param>
-    public EmbeddedEnsemble(EnsembleSpec spec, string? dataDirectory = null, EmbeddedOptions? options = null, TimeProvider? time = null)
+    /// <param name="seed">Seeds session ids, snapshot jitter and network faults; random when null. Threads still interleave as they will.</param>
+    public EmbeddedEnsemble(EnsembleSpec spec, string? dataDirectory = null, EmbeddedOptions? options = null, TimeProvider? time = null, int? seed = null)
     {
+        Seed = seed ?? Random.Shared.Next();
+        _random = new Random(Seed);
         spec.EnsureValid();
         Name = spec.Name;
         _settings = spec.Settings;
@@ -33,7 +37,7 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
         _options = options ?? new EmbeddedOptions();
         _time = time ?? TimeProvider.System;
         _configuration = spec.Members;
-        Network = new InMemoryNetwork(new Random());
+        Network = new InMemoryNetwork(new Random(_random.Next()));
         foreach (var member in spec.Members)
         {
             _members[member.ServerId] = new Member(member, spec.Members);
@@ -41,6 +45,9 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
     }
 
     public string Name { get; }
+
+    /// <summary>The seed of this ensemble's randomness, to print with a failing test.</summary>
+    public int Seed { get; }
 
     public BackendKind Kind => BackendKind.Embedded;
 
@@ -133,7 +140,13 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
 
             var storage = member.MemoryStorage ?? OpenStorage(serverId);
             var loop = new RealTimeEventLoop($"{Name}/server.{serverId}", _time);
-            var peer = new QuorumPeer(member.Spec, member.InitialMembers, Settings, _options, storage, loop, Network, new Random());
+            int peerSeed;
+            lock (_gate)
+            {
+                peerSeed = _random.Next();
+            }
+
+            var peer = new QuorumPeer(member.Spec, member.InitialMembers, Settings, _options, storage, loop, Network, new Random(peerSeed));
             try
             {
                 await loop.InvokeAsync(peer.Start).ConfigureAwait(false);
