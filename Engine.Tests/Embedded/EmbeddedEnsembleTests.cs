@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Embedded;
