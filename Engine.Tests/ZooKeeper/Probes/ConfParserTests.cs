@@ -3,6 +3,7 @@ using QuorumPortal.Engine.ZooKeeper.Probes;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper.Probes;
 
+[Trait("Category", "ZooKeeper")]
 public sealed class ConfParserTests
 {
     [Fact]
@@ -46,6 +47,7 @@ public sealed class ConfParserTests
     }
 }
 
+[Trait("Category", "ZooKeeper")]
 public sealed class DynamicConfigLineTests
 {
     [Fact]

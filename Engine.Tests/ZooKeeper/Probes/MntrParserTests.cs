@@ -2,6 +2,7 @@ using QuorumPortal.Engine.ZooKeeper.Probes;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper.Probes;
 
+[Trait("Category", "ZooKeeper")]
 public sealed class MntrParserTests
 {
     [Fact]

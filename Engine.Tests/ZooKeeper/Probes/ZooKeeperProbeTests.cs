@@ -5,6 +5,7 @@ using QuorumPortal.Engine.ZooKeeper.Probes;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper.Probes;
 
+[Trait("Category", "ZooKeeper")]
 public sealed class ZooKeeperProbeTests
 {
     private static Dictionary<string, string> Captured(string role) => new()
@@ -133,6 +134,7 @@ public sealed class ZooKeeperProbeTests
     }
 }
 
+[Trait("Category", "ZooKeeper")]
 public sealed class FourLetterWordClientTests
 {
     [Fact]
