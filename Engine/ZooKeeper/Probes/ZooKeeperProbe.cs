@@ -1,0 +1,168 @@
+using System.Text;
+using QuorumPortal.Engine.Ensembles;
+
+namespace QuorumPortal.Engine.ZooKeeper.Probes;
+
+/// <summary>
+/// Probes one ZooKeeper member over four-letter words and reports a <see cref="MemberStatus"/>. Never throws for a
+/// member that does not answer: that is <see cref="PeerState.Down"/> with <see cref="MemberStatus.Error"/>.
+/// </summary>
+/// <remarks>
+/// Where each field comes from (ZooKeeper 3.8):
+/// <list type="bullet">
+/// <item><c>State</c>: <c>zk_server_state</c> (else srvr <c>Mode</c>): leader→Leading, follower→Following,
+/// observer→Observing, standalone→Leading (it serves alone), read-only→Looking (no quorum); the
+/// "not currently serving requests" answer→Looking; refused or timed out→Down.</item>
+/// <item><c>Phase</c>: the second part of <c>zk_peer_state</c> ("following - broadcast"); Election when looking.</item>
+/// <item><c>Epoch</c>, <c>LastZxid</c>: srvr <c>Zxid</c>, the last zxid processed; the epoch is its high 32 bits, so a
+/// follower shows the new epoch only once the new leader has committed something (a new leader shows
+/// <c>epoch/0</c> at once).</item>
+/// <item><c>LeaderId</c>: the member itself when leading; <c>zk_observer_master_id</c> for an observer (its leader
+/// unless observer masters are configured); null for a follower — 4lw does not say whom it follows.</item>
+/// <item><c>Role</c>: conf <c>peerType</c>; <c>ConfigVersion</c>: conf's <c>version=</c> line.</item>
+/// <item>Latency, packets, connections, outstanding, znodes: mntr's <c>zk_*</c> gauges (srvr's when mntr is not
+/// whitelisted). <c>SyncedFollowers</c>: <c>zk_synced_followers</c>, leader only.</item>
+/// <item><c>ReadsServed</c>/<c>WritesServed</c>: <c>zk_cnt_readlatency</c>/<c>zk_cnt_updatelatency</c>, the number of
+/// client reads (pings included) and writes (session create/close included) this member completed; null without mntr.</item>
+/// <item><c>LastHeartbeat</c>: null — 4lw does not expose it.</item>
+/// </list>
+/// </remarks>
+public sealed class ZooKeeperProbe(FourLetterWordClient client, TimeProvider time)
+{
+    public ZooKeeperProbe()
+        : this(new FourLetterWordClient(), TimeProvider.System)
+    {
+    }
+
+    /// <summary>Runs <c>srvr</c>, then <c>mntr</c> and <c>conf</c>, against <paramref name="member"/>'s client port.</summary>
+    public async Task<MemberStatus> ProbeAsync(MemberSpec member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        var at = time.GetUtcNow();
+        var raw = new StringBuilder();
+        string srvrText;
+        try
+        {
+            srvrText = await client.SendAsync(member.Host, member.ClientPort, "srvr", cancellationToken).ConfigureAwait(false);
+        }
+        catch (FourLetterWordException e)
+        {
+            return MemberStatus.Down(member.ServerId, at, e.Message);
+        }
+
+        raw.Append("srvr:\n").Append(srvrText);
+        if (FourLetterWordClient.IsNotServing(srvrText))
+        {
+            return Looking(member, at, raw.ToString());
+        }
+
+        try
+        {
+            var srvr = SrvrParser.Parse(srvrText);
+            var mntrText = await OptionalAsync(member, "mntr", cancellationToken).ConfigureAwait(false);
+            var confText = await OptionalAsync(member, "conf", cancellationToken).ConfigureAwait(false);
+            raw.Append(mntrText is null ? "" : "\nmntr:\n" + mntrText).Append(confText is null ? "" : "\nconf:\n" + confText);
+            if (mntrText is not null && FourLetterWordClient.IsNotServing(mntrText)
+                || confText is not null && FourLetterWordClient.IsNotServing(confText))
+            {
+                return Looking(member, at, raw.ToString()); // it lost its quorum between two words
+            }
+
+            var mntr = mntrText is null ? null : MntrParser.Parse(mntrText);
+            var conf = confText is null ? null : ConfParser.Parse(confText);
+            return ToStatus(member, at, srvr, mntr, conf, raw.ToString());
+        }
+        catch (FourLetterWordException e)
+        {
+            return MemberStatus.Down(member.ServerId, at, e.Message) with { Raw = raw.ToString() };
+        }
+        catch (FormatException e)
+        {
+            return MemberStatus.Down(member.ServerId, at, $"{member.Host}:{member.ClientPort} gave an answer the probe cannot read: {e.Message}")
+                with { Raw = raw.ToString() };
+        }
+    }
+
+    private async Task<string?> OptionalAsync(MemberSpec member, string word, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.SendAsync(member.Host, member.ClientPort, word, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FourLetterWordException e) when (e.Failure == FourLetterWordFailure.NotWhitelisted)
+        {
+            return null; // srvr is always allowed; the rest is extra detail
+        }
+    }
+
+    private static MemberStatus Looking(MemberSpec member, DateTimeOffset at, string raw) => new()
+    {
+        ServerId = member.ServerId,
+        ProbedAt = at,
+        State = PeerState.Looking,
+        Phase = ZabPhase.Election,
+        Role = member.Role,
+        Raw = raw,
+    };
+
+    internal static MemberStatus ToStatus(MemberSpec member, DateTimeOffset at, SrvrReport srvr, MntrReport? mntr, ConfReport? conf, string raw)
+    {
+        if (conf is not null && conf.ServerId != 0 && conf.ServerId != member.ServerId)
+        {
+            // A port reused by another ensemble would otherwise show someone else's state.
+            return MemberStatus.Down(member.ServerId, at,
+                $"{member.Host}:{member.ClientPort} is answered by server id {conf.ServerId}, not {member.ServerId}") with { Raw = raw };
+        }
+
+        var mode = mntr?.ServerState ?? srvr.Mode;
+        PeerState? state = mode switch
+        {
+            "leader" or "standalone" => PeerState.Leading,
+            "follower" => PeerState.Following,
+            "observer" => PeerState.Observing,
+            "read-only" => PeerState.Looking,
+            _ => null,
+        };
+        if (state is null)
+        {
+            return MemberStatus.Down(member.ServerId, at, $"{member.Host}:{member.ClientPort} reports an unknown mode '{mode}'") with { Raw = raw };
+        }
+
+        return new MemberStatus
+        {
+            ServerId = member.ServerId,
+            ProbedAt = at,
+            State = state.Value,
+            Phase = state == PeerState.Looking ? ZabPhase.Election : PhaseOf(mntr?.PeerState),
+            Role = conf?.Role ?? (state == PeerState.Observing ? MemberRole.Observer : member.Role),
+            LeaderId = state switch
+            {
+                PeerState.Leading => member.ServerId,
+                PeerState.Observing => mntr?.ObserverMasterId,
+                _ => null,
+            },
+            Epoch = Zxid.EpochOf(srvr.Zxid),
+            LastZxid = srvr.Zxid,
+            ConfigVersion = conf?.ConfigVersion ?? 0,
+            LatencyMin = mntr?.MinLatency ?? srvr.LatencyMin,
+            LatencyAvg = mntr?.AvgLatency ?? srvr.LatencyAvg,
+            LatencyMax = mntr?.MaxLatency ?? srvr.LatencyMax,
+            OutstandingRequests = mntr?.OutstandingRequests ?? srvr.Outstanding,
+            Connections = mntr?.NumAliveConnections ?? srvr.Connections,
+            ZnodeCount = mntr?.ZnodeCount ?? srvr.NodeCount,
+            PacketsReceived = mntr?.PacketsReceived ?? srvr.Received,
+            PacketsSent = mntr?.PacketsSent ?? srvr.Sent,
+            ReadsServed = mntr?.ReadRequests,
+            WritesServed = mntr?.WriteRequests,
+            SyncedFollowers = state == PeerState.Leading ? mntr?.SyncedFollowers : null,
+            Raw = raw,
+        };
+    }
+
+    // "following - broadcast", "leading - synchronization - snap"
+    private static ZabPhase? PhaseOf(string? peerState)
+    {
+        var parts = peerState?.Split(" - ", StringSplitOptions.TrimEntries);
+        return parts is { Length: >= 2 } && Enum.TryParse<ZabPhase>(parts[1], ignoreCase: true, out var phase) ? phase : null;
+    }
+}
