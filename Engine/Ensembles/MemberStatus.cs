@@ -14,7 +14,7 @@ public sealed record MemberStatus
     /// <summary><c>zk_server_state</c>; <see cref="PeerState.Down"/> when the member did not answer.</summary>
     public PeerState State { get; init; } = PeerState.Down;
 
-    /// <summary>ZAB phase; null when unknown (ZooKeeper does not report it over 4lw).</summary>
+    /// <summary>ZAB phase; null when unknown (ZooKeeper reports it in mntr's zk_peer_state).</summary>
     public ZabPhase? Phase { get; init; }
 
     /// <summary>Participant or observer, as the member's current configuration says.</summary>
