@@ -225,14 +225,7 @@ internal sealed class RealZooKeeper : IAsyncDisposable
         File.WriteAllText(Path.Combine(dir, "zoo.cfg"), string.Join('\n', lines) + "\n");
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
+    private static int[] FreePorts(int count) => Engine.ZooKeeper.Local.LoopbackPorts.Allocate("127.0.0.1", count);
 
     private static string Tail(string path) =>
         File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(20)) : "(no log)";

@@ -6,27 +6,39 @@ namespace QuorumPortal.Engine.ZooKeeper.Local;
 /// <summary>Free TCP ports, and whether a port is still free.</summary>
 internal static class LoopbackPorts
 {
-    /// <summary><paramref name="count"/> distinct ports the OS considers free now on <paramref name="host"/>.</summary>
+    // Below Linux's ephemeral range (32768–60999 by default): a port taken from that range is free when chosen
+    // but may become the local end of some outgoing connection (ZooKeeper's own quorum links, a probe) before the
+    // member that owns it starts, or restarts, and binds it.
+    private const int FirstPort = 20_000;
+    private const int PortCount = 12_000;
+    private static readonly HashSet<int> Handed = [];
+
+    /// <summary>
+    /// <paramref name="count"/> distinct ports, free now on <paramref name="host"/> and not handed out before by
+    /// this process, chosen at random below the ephemeral range.
+    /// </summary>
     public static int[] Allocate(string host, int count)
     {
-        // Hold every socket until all are chosen, so the OS never hands out the same port twice.
-        var sockets = new List<Socket>();
-        try
+        var ports = new List<int>(count);
+        lock (Handed)
         {
-            for (var i = 0; i < count; i++)
+            for (var attempts = 0; ports.Count < count; attempts++)
             {
-                var address = Address(host);
-                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                sockets.Add(socket);
-                socket.Bind(new IPEndPoint(address, 0));
-            }
+                if (attempts > PortCount)
+                {
+                    throw new InvalidOperationException($"no {count} free ports between {FirstPort} and {FirstPort + PortCount} on {host}");
+                }
 
-            return sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
+                var port = FirstPort + Random.Shared.Next(PortCount);
+                if (!Handed.Contains(port) && IsFree(host, port))
+                {
+                    Handed.Add(port);
+                    ports.Add(port);
+                }
+            }
         }
-        finally
-        {
-            sockets.ForEach(s => s.Dispose());
-        }
+
+        return [.. ports];
     }
 
     /// <summary>True when nothing listens on <paramref name="host"/>:<paramref name="port"/>.</summary>

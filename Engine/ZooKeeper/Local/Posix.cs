@@ -25,7 +25,28 @@ internal static class Posix
     }
 
     /// <summary>The process exists and is not a zombie.</summary>
-    public static bool IsAlive(int pid) => ProcessState(pid) is char state && state is not ('Z' or 'X' or 'x');
+    /// <remarks>
+    /// A zombie leader with live threads is still alive: when a JVM shuts down, its first thread can exit before
+    /// the others, which keep the process's sockets open until they are done.
+    /// </remarks>
+    public static bool IsAlive(int pid) => ProcessState(pid) switch
+    {
+        null or 'X' or 'x' => false,
+        'Z' => TaskCount(pid) > 1,
+        _ => true,
+    };
+
+    private static int TaskCount(int pid)
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task").Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>The state letter of /proc/&lt;pid&gt;/stat (R, S, T for stopped, Z for zombie …); null when gone.</summary>
     public static char? ProcessState(int pid)
