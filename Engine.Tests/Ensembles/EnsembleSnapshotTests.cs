@@ -48,5 +48,26 @@ public sealed class EnsembleSnapshotTests
         Assert.Equal(2, snapshot.FailuresLeft);
     }
 
+    [Fact]
+    public void LeaderId_ElectedButNotSynced_NoLeaderYet()
+    {
+        var snapshot = new EnsembleSnapshot
+        {
+            Name = "electing",
+            Backend = BackendKind.Embedded,
+            Members = [.. Enumerable.Range(1, 3).Select(id => new MemberSpec { ServerId = id })],
+            Statuses =
+            [
+                Status(1, PeerState.Leading) with { Phase = ZabPhase.Synchronization },
+                Status(2, PeerState.Following) with { Phase = ZabPhase.Synchronization },
+                Status(3, PeerState.Looking) with { Phase = ZabPhase.Election },
+            ],
+            TakenAt = At,
+        };
+
+        Assert.Null(snapshot.LeaderId);
+        Assert.False(snapshot.HasQuorum);
+    }
+
     private static MemberStatus Status(int id, PeerState state) => new() { ServerId = id, ProbedAt = At, State = state, Epoch = 1 };
 }

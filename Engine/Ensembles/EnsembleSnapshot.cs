@@ -17,7 +17,12 @@ public sealed record EnsembleSnapshot
     public required DateTimeOffset TakenAt { get; init; }
 
     /// <summary>The member leading in the newest epoch, if any (a deposed leader may briefly still say it leads).</summary>
-    public int? LeaderId => Statuses.Where(s => s.State == PeerState.Leading).OrderByDescending(s => s.Epoch).Select(s => (int?)s.ServerId).FirstOrDefault();
+    /// <remarks>
+    /// A member that won an election but has not yet synced a quorum (phase Discovery or Synchronization) does
+    /// not lead yet: ZooKeeper answers "not currently serving requests" then, and so this counts it out.
+    /// </remarks>
+    public int? LeaderId => Statuses.Where(s => s.State == PeerState.Leading && IsBroadcasting(s))
+        .OrderByDescending(s => s.Epoch).Select(s => (int?)s.ServerId).FirstOrDefault();
 
     public long Epoch => Statuses.Where(s => s.IsServing).Select(s => s.Epoch).DefaultIfEmpty().Max();
 
@@ -25,7 +30,9 @@ public sealed record EnsembleSnapshot
 
     /// <summary>Voting members serving under the leader, the leader included.</summary>
     public int ServingVoters => Statuses.Count(s =>
-        s.Role == MemberRole.Participant && s.State is PeerState.Leading or PeerState.Following && !Joining.Contains(s.ServerId));
+        s.Role == MemberRole.Participant && s.State is PeerState.Leading or PeerState.Following && IsBroadcasting(s) && !Joining.Contains(s.ServerId));
+
+    private static bool IsBroadcasting(MemberStatus status) => status.Phase is null or ZabPhase.Broadcast;
 
     public bool HasQuorum => LeaderId is not null && QuorumMath.IsQuorum(ServingVoters, VoterCount);
 
