@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.ZooKeeper.Client;
@@ -175,45 +173,16 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
                     : throw new InvalidOperationException($"server {j.ServerId} must be provisioned and started before it is added");
             }
         }).ToList();
+        ZooKeeperReconfig.EnsureValid(Name, Settings, current, joiners, leaving);
+
+        // Ask members that stay, as the super user.
         var remaining = current.Where(m => !leaving.Contains(m.ServerId)).ToList();
-        var spec = new EnsembleSpec { Name = Name, Members = [.. remaining, .. joiners], Settings = Settings };
-        var errors = spec.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ValidationException(errors);
-        }
-
-        // Ask members that stay, as the super user: reconfig needs WRITE on /zookeeper/config. A member whose role
-        // changes with a reconfig rejoins and drops its clients, so a lost connection is retried; the expected
-        // config version (fromConfig) makes the retry safe, and a change already applied is recognised.
-        var joiningText = joiners.Count == 0 ? null : string.Join(",", joiners.Select(j => j.ToConfigLine()));
-        var leavingText = leaving.Count == 0 ? null : string.Join(",", leaving.Select(id => id.ToString(CultureInfo.InvariantCulture)));
-        NodeData? config = null;
-        for (var attempt = 1; config is null; attempt++)
-        {
-            var client = await ConnectAsync(remaining.Where(m => _supervisor.Member(m.ServerId).IsRunning).ToList(), TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-            await using (client.ConfigureAwait(false))
-            {
-                try
-                {
-                    await client.AddAuthDigestAsync("super", _supervisor.SuperPassword!, cancellationToken).ConfigureAwait(false);
-                    var before = await client.GetConfigAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-                    var (fromVersion, fromMembers) = ParseConfig(Encoding.UTF8.GetString(before.Data));
-                    if (attempt > 1 && joiners.All(j => fromMembers.Any(m => m.ServerId == j.ServerId)) && leaving.All(id => fromMembers.All(m => m.ServerId != id)))
-                    {
-                        config = before; // the lost attempt was applied
-                        break;
-                    }
-
-                    config = await client.ReconfigAsync(joiningText, leavingText, fromConfig: fromVersion, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-                catch (CoordinationException e) when (e.Error == CoordinationError.ConnectionLoss && attempt < 5)
-                {
-                }
-            }
-        }
-
-        var (version, members) = ParseConfig(Encoding.UTF8.GetString(config.Data));
+        var (version, members) = await ZooKeeperReconfig.RunAsync(
+            ct => ConnectAsync(remaining.Where(m => _supervisor.Member(m.ServerId).IsRunning).ToList(), TimeSpan.FromSeconds(10), ct),
+            new DigestCredentials("super", _supervisor.SuperPassword!),
+            joiners,
+            leaving,
+            cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             _configuration = members;
@@ -249,15 +218,6 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
             SessionTimeout = sessionTimeout,
             ServerIdLookup = endpoint => byEndpoint.TryGetValue(endpoint, out var id) ? id : null,
         }, cancellationToken);
-    }
-
-    /// <summary>ZooKeeper's dynamic configuration text: <c>server.N=…</c> lines and <c>version=&lt;hex&gt;</c>.</summary>
-    internal static (long Version, IReadOnlyList<MemberSpec> Members) ParseConfig(string text)
-    {
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var version = lines.Where(l => l.StartsWith("version=", StringComparison.Ordinal))
-            .Select(l => long.Parse(l["version=".Length..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)).FirstOrDefault();
-        return (version, DynamicConfigLine.ParseMembers(lines.Where(l => l.StartsWith("server.", StringComparison.Ordinal))));
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(StopMode.Graceful, CancellationToken.None).ConfigureAwait(false);
