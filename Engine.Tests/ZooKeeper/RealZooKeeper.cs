@@ -230,15 +230,3 @@ internal sealed class RealZooKeeper : IAsyncDisposable
     private static string Tail(string path) =>
         File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(20)) : "(no log)";
 }
-
-/// <summary>A fact that needs a real ZooKeeper: skipped with a reason off CI when it is not installed, never on CI.</summary>
-internal sealed class ZooKeeperFactAttribute : FactAttribute
-{
-    public ZooKeeperFactAttribute()
-    {
-        if (RealZooKeeper.SkipReason is { } reason)
-        {
-            Skip = reason;
-        }
-    }
-}

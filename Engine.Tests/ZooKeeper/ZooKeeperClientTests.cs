@@ -3,6 +3,7 @@ using System.Text;
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.ZooKeeper.Client;
 using QuorumPortal.Engine.ZooKeeper.Jute;
+using QuorumPortal.Engine.Tests.Testing;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper;
 

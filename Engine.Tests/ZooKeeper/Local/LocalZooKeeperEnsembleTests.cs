@@ -1,6 +1,7 @@
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.ZooKeeper.Local;
+using QuorumPortal.Engine.Tests.Testing;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper.Local;
 

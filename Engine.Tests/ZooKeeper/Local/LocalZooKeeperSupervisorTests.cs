@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.ZooKeeper.Local;
+using QuorumPortal.Engine.Tests.Testing;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper.Local;
 

@@ -1,6 +1,6 @@
 using QuorumPortal.Engine.ZooKeeper.Local;
 
-namespace QuorumPortal.Engine.Tests.ZooKeeper.Local;
+namespace QuorumPortal.Engine.Tests.Testing;
 
 /// <summary>
 /// A test against real ZooKeeper processes. Skipped with the reason when Java or ZooKeeper is missing, except under
