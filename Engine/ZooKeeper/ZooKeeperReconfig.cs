@@ -23,7 +23,13 @@ internal static class ZooKeeperReconfig
     public static void EnsureValid(string name, EnsembleSettings settings, IReadOnlyList<MemberSpec> current, IReadOnlyList<MemberSpec> joiners, IReadOnlyList<int> leaving)
     {
         var remaining = current.Where(m => !leaving.Contains(m.ServerId)).ToList();
-        var errors = new EnsembleSpec { Name = name, Members = [.. remaining, .. joiners], Settings = settings }.Validate();
+        var errors = new EnsembleSpec { Name = name, Members = [.. remaining, .. joiners], Settings = settings }.Validate().ToList();
+        if (joiners.Count(j => j.IsVoter) > 1)
+        {
+            // Two new voters at once raise the quorum by two before either has shown it can keep up.
+            errors.Add(new("joining", $"add one participant at a time ({joiners.Count(j => j.IsVoter)} were given); observers may join together"));
+        }
+
         if (errors.Count > 0)
         {
             throw new ValidationException(errors);
