@@ -5,6 +5,8 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
 {
     ["embedded-writes"] = EmbeddedWritesBenchmark.RunAsync,
     ["embedded-failover"] = EmbeddedFailoverBenchmark.RunAsync,
+    ["zk-probe"] = ZooKeeperProbeBenchmark.RunAsync,
+    ["zk-failover"] = ZooKeeperFailoverBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

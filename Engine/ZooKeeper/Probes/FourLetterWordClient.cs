@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 
@@ -92,24 +93,42 @@ public sealed class FourLetterWordClient
         return answer;
     }
 
+    // The answer goes into one pooled buffer and is decoded once: a monitor reads a ~17 KB mntr per member several
+    // times a second, and a fresh chunk plus a growing MemoryStream per word was most of the probe's garbage.
     private static async Task<string> ReadToEndAsync(Socket socket, string where, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        while (true)
+        var buffer = ArrayPool<byte>.Shared.Rent(32 * 1024);
+        var length = 0;
+        try
         {
-            var read = await socket.ReceiveAsync(chunk, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            while (true)
             {
-                return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-            }
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length >= MaxAnswerBytes)
+                    {
+                        throw new FourLetterWordException(FourLetterWordFailure.ConnectionFailed,
+                            $"{where}: answer larger than {MaxAnswerBytes} bytes; this is not a ZooKeeper client port");
+                    }
 
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxAnswerBytes)
-            {
-                throw new FourLetterWordException(FourLetterWordFailure.ConnectionFailed,
-                    $"{where}: answer larger than {MaxAnswerBytes} bytes; this is not a ZooKeeper client port");
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return Encoding.UTF8.GetString(buffer, 0, length);
+                }
+
+                length += read;
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -92,12 +92,14 @@ public static class MntrParser
             throw new FormatException($"mntr: the member is not serving requests (\"{FourLetterWordClient.NotServingText}\"), so it reported no metrics");
         }
 
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lineNumbers = new Dictionary<string, int>(StringComparer.Ordinal);
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        // Lines are walked as spans and line numbers found again only for an error message: mntr has ~400 lines and
+        // is read from every member several times a second, so a string per line and a second dictionary added up.
+        var values = new Dictionary<string, string>(512, StringComparer.Ordinal);
+        var lineNumber = 0;
+        foreach (var rawLine in text.AsSpan().EnumerateLines())
         {
-            var line = lines[i].TrimEnd('\r');
+            lineNumber++;
+            var line = rawLine.TrimEnd('\r');
             if (line.Length == 0)
             {
                 continue;
@@ -106,12 +108,10 @@ public static class MntrParser
             var tab = line.IndexOf('\t');
             if (!line.StartsWith("zk_", StringComparison.Ordinal) || tab <= 3)
             {
-                throw new FormatException($"mntr line {i + 1} is not 'zk_<key><TAB><value>': \"{Shorten(line)}\"");
+                throw new FormatException($"mntr line {lineNumber} is not 'zk_<key><TAB><value>': \"{Shorten(line.ToString())}\"");
             }
 
-            var key = line[..tab];
-            values[key] = line[(tab + 1)..];
-            lineNumbers[key] = i + 1;
+            values[line[..tab].ToString()] = line[(tab + 1)..].ToString();
         }
 
         if (values.Count == 0)
@@ -131,12 +131,12 @@ public static class MntrParser
         double ParseDouble(string key, string v) =>
             double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
                 ? d
-                : throw new FormatException($"mntr line {lineNumbers[key]}: {key} must be a number (was \"{Shorten(v)}\")");
+                : throw new FormatException($"mntr line {LineOf(text, key)}: {key} must be a number (was \"{Shorten(v)}\")");
 
         long ParseLong(string key, string v) =>
             long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
                 ? l
-                : throw new FormatException($"mntr line {lineNumbers[key]}: {key} must be an integer (was \"{Shorten(v)}\")");
+                : throw new FormatException($"mntr line {LineOf(text, key)}: {key} must be an integer (was \"{Shorten(v)}\")");
 
         return new MntrReport
         {
@@ -162,6 +162,22 @@ public static class MntrParser
             Uptime = LongOrNull("zk_uptime"),
             Values = values,
         };
+    }
+
+    // The 1-based number of the last line that sets key, for error messages only.
+    private static int LineOf(string text, string key)
+    {
+        int number = 0, found = 0;
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            number++;
+            if (line.StartsWith(key, StringComparison.Ordinal) && line.Length > key.Length && line[key.Length] == '\t')
+            {
+                found = number;
+            }
+        }
+
+        return found;
     }
 
     internal static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";

@@ -61,7 +61,18 @@ public sealed class ZooKeeperProbe(FourLetterWordClient client, TimeProvider tim
             var srvr = SrvrParser.Parse(srvrText);
             var mntrText = await OptionalAsync(member, "mntr", cancellationToken).ConfigureAwait(false);
             var confText = await OptionalAsync(member, "conf", cancellationToken).ConfigureAwait(false);
-            raw.Append(mntrText is null ? "" : "\nmntr:\n" + mntrText).Append(confText is null ? "" : "\nconf:\n" + confText);
+            // Appended piece by piece: concatenating first copied the ~17 KB mntr answer once more per probe.
+            raw.EnsureCapacity(raw.Length + (mntrText?.Length ?? 0) + (confText?.Length ?? 0) + 16);
+            if (mntrText is not null)
+            {
+                raw.Append("\nmntr:\n").Append(mntrText);
+            }
+
+            if (confText is not null)
+            {
+                raw.Append("\nconf:\n").Append(confText);
+            }
+
             if (mntrText is not null && FourLetterWordClient.IsNotServing(mntrText)
                 || confText is not null && FourLetterWordClient.IsNotServing(confText))
             {
