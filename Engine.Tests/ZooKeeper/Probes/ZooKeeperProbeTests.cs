@@ -92,7 +92,22 @@ public sealed class ZooKeeperProbeTests
         Assert.Equal(PeerState.Leading, status.State);
         Assert.Equal(5, status.ZnodeCount);
         Assert.Null(status.ReadsServed);
-        Assert.Equal(["srvr", "mntr", "conf"], server.Received);
+        Assert.Equal(["conf", "mntr", "srvr"], server.Received.Order());
+    }
+
+    [Fact]
+    public async Task ProbeAsync_SecondProbeSameModeAndEpoch_ReusesConf()
+    {
+        await using var server = new FakeFourLetterWordServer(Captured("leader"));
+        var probe = new ZooKeeperProbe();
+
+        var first = await probe.ProbeAsync(Member(3, server.Port), CancellationToken.None);
+        var second = await probe.ProbeAsync(Member(3, server.Port), CancellationToken.None);
+
+        Assert.Equal(PeerState.Leading, second.State);
+        Assert.Equal(first.ConfigVersion, second.ConfigVersion);
+        Assert.Equal(1, server.Received.Count(w => w == "conf"));
+        Assert.Contains("conf (cached):", second.Raw);
     }
 
     [Fact]

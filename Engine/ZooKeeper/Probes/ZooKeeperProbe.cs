@@ -34,35 +34,54 @@ public sealed class ZooKeeperProbe(FourLetterWordClient client, TimeProvider tim
     {
     }
 
-    /// <summary>Runs <c>srvr</c>, then <c>mntr</c> and <c>conf</c>, against <paramref name="member"/>'s client port.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Host, int Port), CachedConf> _conf = new();
+
+    /// <summary>
+    /// How long a member's <c>conf</c> answer (its role, server id and config version) is reused. It is fetched
+    /// again sooner when the member's mode or epoch changes. Default 10 s; zero fetches it every probe.
+    /// </summary>
+    public TimeSpan ConfRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Runs <c>srvr</c> and <c>mntr</c> together against <paramref name="member"/>'s client port, and <c>conf</c> when
+    /// its cached answer is stale: each word is a TCP connection, and three per member per round kept one core from
+    /// probing a thousand members at 4 Hz (docs/benchmarks.md, zk-probe).
+    /// </summary>
     public async Task<MemberStatus> ProbeAsync(MemberSpec member, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(member);
         var at = time.GetUtcNow();
         var raw = new StringBuilder();
         string srvrText;
+        var mntrTask = OptionalAsync(member, "mntr", cancellationToken);
         try
         {
             srvrText = await client.SendAsync(member.Host, member.ClientPort, "srvr", cancellationToken).ConfigureAwait(false);
         }
         catch (FourLetterWordException e)
         {
+            await Observe(mntrTask).ConfigureAwait(false);
             return MemberStatus.Down(member.ServerId, at, e.Message);
         }
 
         raw.Append("srvr:\n").Append(srvrText);
         if (FourLetterWordClient.IsNotServing(srvrText))
         {
+            await Observe(mntrTask).ConfigureAwait(false);
             return Looking(member, at, raw.ToString());
         }
 
         try
         {
             var srvr = SrvrParser.Parse(srvrText);
-            var mntrText = await OptionalAsync(member, "mntr", cancellationToken).ConfigureAwait(false);
-            var confText = await OptionalAsync(member, "conf", cancellationToken).ConfigureAwait(false);
+            var mntrText = await mntrTask.ConfigureAwait(false);
+            var key = (member.Host, member.ClientPort);
+            var cached = _conf.TryGetValue(key, out var c) && at - c.At < ConfRefreshInterval && c.Mode == srvr.Mode
+                && Zxid.EpochOf(c.Zxid) == Zxid.EpochOf(srvr.Zxid) ? c : null;
+            var confText = cached?.Text ?? await OptionalAsync(member, "conf", cancellationToken).ConfigureAwait(false);
+
             // Appended piece by piece: concatenating first copied the ~17 KB mntr answer once more per probe.
-            raw.EnsureCapacity(raw.Length + (mntrText?.Length ?? 0) + (confText?.Length ?? 0) + 16);
+            raw.EnsureCapacity(raw.Length + (mntrText?.Length ?? 0) + (confText?.Length ?? 0) + 24);
             if (mntrText is not null)
             {
                 raw.Append("\nmntr:\n").Append(mntrText);
@@ -70,17 +89,23 @@ public sealed class ZooKeeperProbe(FourLetterWordClient client, TimeProvider tim
 
             if (confText is not null)
             {
-                raw.Append("\nconf:\n").Append(confText);
+                raw.Append(cached is null ? "\nconf:\n" : "\nconf (cached):\n").Append(confText);
             }
 
             if (mntrText is not null && FourLetterWordClient.IsNotServing(mntrText)
                 || confText is not null && FourLetterWordClient.IsNotServing(confText))
             {
+                _conf.TryRemove(key, out _);
                 return Looking(member, at, raw.ToString()); // it lost its quorum between two words
             }
 
             var mntr = mntrText is null ? null : MntrParser.Parse(mntrText);
-            var conf = confText is null ? null : ConfParser.Parse(confText);
+            var conf = cached?.Report ?? (confText is null ? null : ConfParser.Parse(confText));
+            if (cached is null && conf is not null && confText is not null)
+            {
+                _conf[key] = new CachedConf(confText, conf, srvr.Mode, srvr.Zxid, at);
+            }
+
             return ToStatus(member, at, srvr, mntr, conf, raw.ToString());
         }
         catch (FourLetterWordException e)
@@ -93,6 +118,20 @@ public sealed class ZooKeeperProbe(FourLetterWordClient client, TimeProvider tim
                 with { Raw = raw.ToString() };
         }
     }
+
+    private static async Task Observe(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (FourLetterWordException)
+        {
+            // The member did not answer srvr either; that is the probe's result.
+        }
+    }
+
+    private sealed record CachedConf(string Text, ConfReport Report, string Mode, long Zxid, DateTimeOffset At);
 
     private async Task<string?> OptionalAsync(MemberSpec member, string word, CancellationToken cancellationToken)
     {
