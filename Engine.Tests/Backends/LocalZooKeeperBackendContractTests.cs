@@ -16,4 +16,34 @@ public sealed class LocalZooKeeperBackendContractTests(ITestOutputHelper output)
             string.Join(", ", ensemble.Members.Select(m => $"server.{m.ServerId} client port {m.ClientPort}")));
         return ensemble;
     }
+
+    [Fact]
+    public async Task Reconfigure_JoinerNotStarted_RefusedAndNothingChanges()
+    {
+        await using var scope = new Scope(this, 3);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+        var joiner = await scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = 4 }, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => scope.Backend.ReconfigureAsync([joiner], [], CancellationToken.None));
+
+        Assert.Contains("must be started", error.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 3], scope.Backend.Configuration.Select(m => m.ServerId));
+        await using var client = await scope.Backend.OpenClientAsync(new ClientOptions { ServerIds = [1, 2, 3] }, CancellationToken.None);
+        await client.SyncAsync();
+        Assert.NotNull(await client.ExistsAsync("/zookeeper/config"));
+    }
+
+    [Fact]
+    public async Task Reconfigure_TwoJoiningParticipants_RefusedOneAtATime()
+    {
+        await using var scope = new Scope(this, 3);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+        var four = await scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = 4 }, CancellationToken.None);
+        var five = await scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = 5 }, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<ValidationException>(() => scope.Backend.ReconfigureAsync([four, five], [], CancellationToken.None));
+
+        Assert.Contains(error.Errors, e => e.Field == "joining");
+        Assert.Equal(3, scope.Backend.Configuration.Count);
+    }
 }

@@ -174,6 +174,10 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
             }
         }).ToList();
         ZooKeeperReconfig.EnsureValid(Name, Settings, current, joiners, leaving);
+        foreach (var joiner in joiners)
+        {
+            await WaitUntilSyncedAsync(joiner, cancellationToken).ConfigureAwait(false);
+        }
 
         // Ask members that stay, as the super user.
         var remaining = current.Where(m => !leaving.Contains(m.ServerId)).ToList();
@@ -198,6 +202,37 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
         }
 
         return new ReconfigResult(version, members);
+    }
+
+    /// <summary>
+    /// A joiner must follow the leader (synced) before it is added: otherwise the new configuration may lack a
+    /// synced quorum, and ZooKeeper refuses it with NewConfigNoQuorum. Waits up to initLimit ticks, twice over.
+    /// </summary>
+    private async Task WaitUntilSyncedAsync(MemberSpec joiner, CancellationToken cancellationToken)
+    {
+        if (!_supervisor.Member(joiner.ServerId).IsRunning)
+        {
+            throw new InvalidOperationException($"server {joiner.ServerId} must be started before it is added");
+        }
+
+        var limit = TimeSpan.FromMilliseconds(2.0 * Settings.TickTime * Settings.InitLimit);
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            var status = await ProbeAsync(joiner.ServerId, cancellationToken).ConfigureAwait(false);
+            if (status.IsServing)
+            {
+                return;
+            }
+
+            if (_time.GetElapsedTime(started) > limit)
+            {
+                throw new InvalidOperationException(
+                    $"server {joiner.ServerId} is not synced with the leader after {limit.TotalSeconds:0.#} s (it is {status.State}{(status.Error is null ? string.Empty : ": " + status.Error)}); nothing was changed");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(20, Settings.TickTime / 4)), _time, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken) =>
