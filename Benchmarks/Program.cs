@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["embedded-failover"] = EmbeddedFailoverBenchmark.RunAsync,
     ["zk-probe"] = ZooKeeperProbeBenchmark.RunAsync,
     ["zk-failover"] = ZooKeeperFailoverBenchmark.RunAsync,
+    ["zk-client"] = ZooKeeperClientBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
