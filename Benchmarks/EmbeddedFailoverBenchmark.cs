@@ -67,7 +67,7 @@ internal static class EmbeddedFailoverBenchmark
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
-            await EnsembleProbe.WaitForAllInBroadcastAsync(ensemble, 3, TimeSpan.FromSeconds(30));
+            await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(30));
             await using (var setup = await ensemble.OpenClientAsync(new ClientOptions(), CancellationToken.None))
             {
                 await setup.CreateAsync("/failover", new byte[16]);
@@ -75,7 +75,7 @@ internal static class EmbeddedFailoverBenchmark
 
             for (var i = 0; i < kills; i++)
             {
-                var leader = await EnsembleProbe.WaitForAllInBroadcastAsync(ensemble, 3, TimeSpan.FromSeconds(30));
+                var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(30));
                 var epoch = (await ensemble.ProbeAsync(leader, CancellationToken.None)).Epoch;
                 var survivors = ensemble.Members.Select(m => m.ServerId).Where(id => id != leader).ToArray();
                 await using var client = await ensemble.OpenClientAsync(

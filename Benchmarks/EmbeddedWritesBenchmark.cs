@@ -80,7 +80,7 @@ internal static class EmbeddedWritesBenchmark
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
-            var leader = await EnsembleProbe.WaitForAllInBroadcastAsync(ensemble, size, TimeSpan.FromSeconds(30));
+            var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(30));
             Report.Progress($"{size} nodes, fsync {policy}: leader {leader}; opening {plan.Clients} sessions in {directory}");
 
             var payload = new byte[plan.PayloadBytes];

@@ -38,7 +38,7 @@ internal static class ZooKeeperClientBenchmark
         {
             await CompileJavaAsync(installation, classPath, javaDir);
             await ensemble.StartAsync(CancellationToken.None);
-            var leader = await ZooKeeperEnsembleWait.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
+            var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
             var member = ensemble.Members.First(m => m.ServerId != leader);
             var target = $"{member.Host}:{member.ClientPort}";
             Report.Progress($"ensemble serving, leader {leader}; both clients use follower {member.ServerId} at {target}");

@@ -14,30 +14,6 @@ internal static class ZooKeeperEnsembleWait
         return new LocalZooKeeperEnsemble(EnsembleSpec.OfSize(name, 3, settings, BackendKind.LocalZooKeeper), directory);
     }
 
-    /// <summary>
-    /// Waits until one member leads and all the others follow, every one in Broadcast; returns the leader's id.
-    /// (4lw does not say whom a follower follows, so "following in Broadcast" stands for "follows the leader".)
-    /// </summary>
-    public static async Task<int> WaitForAllServingAsync(IEnsembleBackend ensemble, TimeSpan timeout)
-    {
-        using var cancel = new CancellationTokenSource(timeout);
-        var last = "no probe";
-        while (!cancel.IsCancellationRequested)
-        {
-            var statuses = await Task.WhenAll(ensemble.Members.Select(m => ensemble.ProbeAsync(m.ServerId, CancellationToken.None)));
-            var leaders = statuses.Where(s => s.State == PeerState.Leading && s.Phase == ZabPhase.Broadcast).ToList();
-            if (leaders.Count == 1 && statuses.All(s => s.Phase == ZabPhase.Broadcast && s.State is PeerState.Leading or PeerState.Following))
-            {
-                return leaders[0].ServerId;
-            }
-
-            last = string.Join("; ", statuses.Select(s => $"{s.ServerId}:{s.State}/{s.Phase}"));
-            await Task.Delay(20, CancellationToken.None);
-        }
-
-        throw new TimeoutException($"not all members serving in Broadcast within {timeout.TotalSeconds} s: {last}");
-    }
-
     public static async Task DisposeAsync(LocalZooKeeperEnsemble ensemble, string directory)
     {
         try

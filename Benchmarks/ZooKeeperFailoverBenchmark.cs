@@ -32,7 +32,7 @@ internal static class ZooKeeperFailoverBenchmark
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
-            await ZooKeeperEnsembleWait.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
+            await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
 
             // One reader for the whole run: a subscription ends when its reader loop ends.
             var subscription = monitor.Events.Subscribe(CancellationToken.None);
@@ -57,7 +57,7 @@ internal static class ZooKeeperFailoverBenchmark
 
             for (var i = 0; i < kills; i++)
             {
-                var leader = await ZooKeeperEnsembleWait.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
+                var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
                 await WaitForMonitorLeaderAsync(monitor, leader, TimeSpan.FromSeconds(10));
                 while (elected.Reader.TryRead(out _))
                 {
@@ -78,7 +78,7 @@ internal static class ZooKeeperFailoverBenchmark
                 await ensemble.StartMemberAsync(leader, CancellationToken.None);
             }
 
-            await ZooKeeperEnsembleWait.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
+            await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
         }
         finally
         {

@@ -25,7 +25,7 @@ internal static class ZooKeeperProbeBenchmark
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
-            var leader = await ZooKeeperEnsembleWait.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
+            var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
             var member = ensemble.Members.First(m => m.ServerId != leader); // a follower, as most members are
             Report.Progress($"ensemble serving, leader {leader}; probing follower {member.ServerId} on port {member.ClientPort}");
 

@@ -146,39 +146,8 @@ public abstract class BackendContract(ITestOutputHelper output)
         public IEnsembleBackend Backend { get; }
 
         /// <summary>Probes every member until <paramref name="condition"/> holds with an established leader.</summary>
-        public async Task<EnsembleSnapshot> WaitForAsync(Func<EnsembleSnapshot, bool> condition, TimeSpan? bound = null)
-        {
-            using var timeout = new CancellationTokenSource(bound ?? TimeSpan.FromSeconds(30));
-            EnsembleSnapshot? last = null;
-            while (true)
-            {
-                var members = Backend.Members;
-                var configured = Backend.Configuration.Select(m => m.ServerId).ToHashSet();
-                var statuses = await Task.WhenAll(members.Select(m => Backend.ProbeAsync(m.ServerId, CancellationToken.None)));
-                last = new EnsembleSnapshot
-                {
-                    Name = Backend.Name,
-                    Backend = Backend.Kind,
-                    Members = members,
-                    Joining = members.Where(m => !configured.Contains(m.ServerId)).Select(m => m.ServerId).ToArray(),
-                    Statuses = statuses,
-                    TakenAt = DateTimeOffset.UtcNow,
-                };
-                if (last.HasQuorum && condition(last))
-                {
-                    return last;
-                }
-
-                if (timeout.IsCancellationRequested)
-                {
-                    throw new TimeoutException("condition not reached; members: " +
-                        string.Join("; ", last.Statuses.Select(s => $"{s.ServerId}:{s.State} epoch {s.Epoch} {s.Error}")));
-                }
-
-                // Probing is the condition; the pause only spaces the probes out.
-                await Task.Delay(20, CancellationToken.None);
-            }
-        }
+        public Task<EnsembleSnapshot> WaitForAsync(Func<EnsembleSnapshot, bool> condition, TimeSpan? bound = null) =>
+            Backend.WaitForAsync(s => s.HasQuorum && condition(s), bound ?? TimeSpan.FromSeconds(30));
 
         public async ValueTask DisposeAsync()
         {

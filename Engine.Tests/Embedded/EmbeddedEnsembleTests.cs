@@ -92,30 +92,6 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(3, ensemble.Members.Count);
     }
 
-    private static async Task<EnsembleSnapshot> WaitForLeaderAsync(EmbeddedEnsemble ensemble, Func<EnsembleSnapshot, bool>? also = null)
-    {
-        // Waits on the condition (probing as the monitor would), never a fixed sleep.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        EnsembleSnapshot? last = null;
-        while (!timeout.IsCancellationRequested)
-        {
-            var statuses = await Task.WhenAll(ensemble.Members.Select(m => ensemble.ProbeAsync(m.ServerId, timeout.Token)));
-            last = new EnsembleSnapshot
-            {
-                Name = ensemble.Name,
-                Backend = ensemble.Kind,
-                Members = ensemble.Configuration,
-                Statuses = statuses,
-                TakenAt = DateTimeOffset.UtcNow,
-            };
-            if (last.HasQuorum && last.Status(last.LeaderId!.Value)!.Phase == ZabPhase.Broadcast && (also?.Invoke(last) ?? true))
-            {
-                return last;
-            }
-
-            await Task.Delay(10, CancellationToken.None);
-        }
-
-        throw new TimeoutException("no leader: " + string.Join("; ", last?.Statuses.Select(s => $"{s.ServerId}:{s.State}/{s.Phase}") ?? []));
-    }
+    private static Task<EnsembleSnapshot> WaitForLeaderAsync(EmbeddedEnsemble ensemble) =>
+        ensemble.WaitForAsync(s => s.HasQuorum, TimeSpan.FromSeconds(20));
 }

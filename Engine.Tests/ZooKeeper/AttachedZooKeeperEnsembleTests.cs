@@ -145,24 +145,8 @@ public sealed class AttachedZooKeeperEnsembleTests(ITestOutputHelper output) : I
     }
 
     /// <summary>Probes through the attached backend until <paramref name="serving"/> members serve under one leader.</summary>
-    private static async Task<IReadOnlyList<MemberStatus>> WaitServingAsync(AttachedZooKeeperEnsemble attached, int serving)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var statuses = await Task.WhenAll(attached.Members.Select(m => attached.ProbeAsync(m.ServerId, CancellationToken.None)));
-            if (statuses.Count(s => s.State is PeerState.Leading or PeerState.Following) == serving && statuses.Count(s => s.State == PeerState.Leading) == 1)
-            {
-                return statuses;
-            }
-
-            if (timeout.IsCancellationRequested)
-            {
-                throw new TimeoutException("not serving: " + string.Join("; ", statuses.Select(s => $"{s.ServerId}:{s.State} {s.Error}")));
-            }
-
-            // Probing is the condition; the pause only spaces the probes out.
-            await Task.Delay(20, CancellationToken.None);
-        }
-    }
+    private static async Task<IReadOnlyList<MemberStatus>> WaitServingAsync(AttachedZooKeeperEnsemble attached, int serving) =>
+        (await attached.WaitForAsync(
+            s => s.Statuses.Count(x => x.State is PeerState.Leading or PeerState.Following) == serving && s.Statuses.Count(x => x.State == PeerState.Leading) == 1,
+            TimeSpan.FromSeconds(30))).Statuses;
 }

@@ -19,9 +19,6 @@ internal sealed partial class QuorumPeer
     /// <summary>The election round and current proposal, for diagnostics.</summary>
     public string ElectionState => $"round {_round} proposal {_proposal} recv [{string.Join(",", _recvSet.Select(r => $"{r.Key}:{r.Value.Vote.Leader}/{r.Value.State}"))}] out [{string.Join(",", _outOfElection.Select(r => $"{r.Key}:{r.Value.Vote.Leader}/{r.Value.State}"))}] voters [{string.Join(",", _voters)}]";
 
-    /// <summary>When the node last started looking, for diagnostics.</summary>
-    public TimeSpan LookingSince { get; private set; }
-
     /// <summary>Why the node last started looking.</summary>
     public string? LookingReason { get; private set; }
 
@@ -30,7 +27,6 @@ internal sealed partial class QuorumPeer
         LeaveRole();
         DisconnectClients(Backends.CoordinationError.ConnectionLoss);
         SetState(PeerState.Looking, ZabPhase.Election);
-        LookingSince = Now;
         LookingReason = reason;
         CancelElectionTimers();
         if (IsRemoved)

@@ -139,17 +139,8 @@ public sealed partial class EnsembleMonitor : IAsyncDisposable
         {
             var started = _time.GetTimestamp();
             var members = _backend.Members.ToArray();
-            var configured = _backend.Configuration.Select(m => m.ServerId).ToHashSet();
             var statuses = await Task.WhenAll(members.Select(m => ProbeMemberAsync(m, cancellationToken))).ConfigureAwait(false);
-            var snapshot = new EnsembleSnapshot
-            {
-                Name = _backend.Name,
-                Backend = _backend.Kind,
-                Members = members,
-                Joining = members.Where(m => !configured.Contains(m.ServerId)).Select(m => m.ServerId).ToArray(),
-                Statuses = statuses,
-                TakenAt = _time.GetUtcNow(),
-            };
+            var snapshot = _backend.Snapshot(members, statuses, _time.GetUtcNow());
 
             var events = Diff(snapshot, _backend.Settings);
             Events.Publish(snapshot, events);
