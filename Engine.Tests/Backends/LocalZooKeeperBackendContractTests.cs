@@ -30,7 +30,9 @@ public sealed class LocalZooKeeperBackendContractTests(ITestOutputHelper output)
         Assert.Equal([1, 2, 3], scope.Backend.Configuration.Select(m => m.ServerId));
         await using var client = await scope.Backend.OpenClientAsync(new ClientOptions { ServerIds = [1, 2, 3] }, CancellationToken.None);
         await client.SyncAsync();
-        Assert.NotNull(await client.ExistsAsync("/zookeeper/config"));
+        var config = System.Text.Encoding.UTF8.GetString((await client.GetDataAsync("/zookeeper/config")).Data);
+        Assert.Contains("server.3=", config, StringComparison.Ordinal);
+        Assert.DoesNotContain("server.4=", config, StringComparison.Ordinal);
     }
 
     [Fact]
