@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using MudBlazor.Services;
 using QuorumPortal.Engine.Events;
 using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Portal.Api;
@@ -38,6 +39,7 @@ public static class PortalServiceCollectionExtensions
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
         return builder;
     }
 

@@ -22,6 +22,7 @@ public sealed class HomePageTests : IClassFixture<HomePageTests.Fixture>
         Assert.Contains("Quorum Portal", html, StringComparison.Ordinal);
         Assert.Contains("href=\"portal.css\"", html, StringComparison.Ordinal);
         Assert.Contains("_framework/blazor.web.", html, StringComparison.Ordinal);
+        Assert.Contains("_content/MudBlazor/MudBlazor.min.", html, StringComparison.Ordinal);
         Assert.Contains("<!--Blazor:{\"type\":\"server\"", html, StringComparison.Ordinal);
     }
 
