@@ -12,6 +12,7 @@ public enum EnsembleEventKind
     QuorumRestored,
     ThroughputSample,
     MembershipChanged,
+    OperationProgressed,
 }
 
 /// <summary>

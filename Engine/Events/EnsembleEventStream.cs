@@ -64,6 +64,14 @@ public sealed class EnsembleEventStream : IDisposable
     public void Publish(EnsembleSnapshot snapshot, IReadOnlyList<EnsembleEvent> events)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        PublishCore(snapshot, events);
+    }
+
+    /// <summary>Queues events that change no member's state (an operation's progress); the current snapshot stays.</summary>
+    public void Publish(IReadOnlyList<EnsembleEvent> events) => PublishCore(null, events);
+
+    private void PublishCore(EnsembleSnapshot? snapshot, IReadOnlyList<EnsembleEvent> events)
+    {
         ArgumentNullException.ThrowIfNull(events);
         lock (_gate)
         {
@@ -72,7 +80,11 @@ public sealed class EnsembleEventStream : IDisposable
                 return;
             }
 
-            Volatile.Write(ref _current, snapshot);
+            if (snapshot is not null)
+            {
+                Volatile.Write(ref _current, snapshot);
+            }
+
             if (events.Count == 0)
             {
                 return;
