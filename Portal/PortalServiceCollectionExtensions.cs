@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using QuorumPortal.Engine.Events;
 using QuorumPortal.Engine.Monitoring;
+using QuorumPortal.Engine.Operations;
 using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
@@ -35,6 +36,12 @@ public static class PortalServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton<IOperationJournal, InMemoryOperationJournal>();
+        services.AddSingleton(sp => new OperationCoordinator(
+            sp.GetRequiredService<IOperationJournal>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<OperationCoordinator>>(),
+            sp.GetRequiredService<EnsembleEventStreams>()));
         services.AddHostedService<EnsembleHostedService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));

@@ -66,6 +66,10 @@ public sealed partial class OperationCoordinator : IAsyncDisposable
     /// <summary>The operation running on <paramref name="ensemble"/>, if any.</summary>
     public OperationRecord? InFlight(string ensemble) => _inFlight.TryGetValue(ensemble, out var running) ? running.Record : null;
 
+    /// <summary>An operation by id: the live record if it runs, else the journal's.</summary>
+    public async Task<OperationRecord?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        _inFlight.Values.FirstOrDefault(r => r.Record.Id == id)?.Record ?? await _journal.GetAsync(id, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Every operation running now.</summary>
     public IReadOnlyList<OperationRecord> Running => [.. _inFlight.Values.Select(r => r.Record)];
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using QuorumPortal.Engine.Embedded;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Monitoring;
+using QuorumPortal.Engine.Operations;
 using QuorumPortal.Portal.Configuration;
 
 namespace QuorumPortal.Portal.Hosting;
@@ -13,6 +14,7 @@ namespace QuorumPortal.Portal.Hosting;
 /// </summary>
 public sealed partial class EnsembleHostedService(
     EnsembleRegistry registry,
+    OperationCoordinator operations,
     IOptions<PortalOptions> options,
     IHostEnvironment environment,
     TimeProvider timeProvider,
@@ -41,6 +43,8 @@ public sealed partial class EnsembleHostedService(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Operations first: a running one ends interrupted (and is journaled) before its members stop under it.
+        await operations.DisposeAsync().ConfigureAwait(false);
         await registry.StopAsync(cancellationToken).ConfigureAwait(false);
         LogStopped(logger);
     }
