@@ -8,6 +8,8 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["zk-probe"] = ZooKeeperProbeBenchmark.RunAsync,
     ["zk-failover"] = ZooKeeperFailoverBenchmark.RunAsync,
     ["zk-client"] = ZooKeeperClientBenchmark.RunAsync,
+    ["ui-latency"] = UiLatencyBenchmark.RunAsync,
+    ["circuits"] = CircuitsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
