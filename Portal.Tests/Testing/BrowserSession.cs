@@ -11,21 +11,13 @@ namespace QuorumPortal.Portal.Tests.Testing;
 /// </summary>
 public sealed class BrowserSession : IAsyncDisposable
 {
-    private readonly string _test;
-    private readonly ITestOutputHelper _output;
-    private readonly Chromium _chromium;
-    private readonly IBrowserContext _context;
+    private readonly (string Test, ITestOutputHelper Output, Chromium Chromium, IBrowserContext Context) _run;
     private bool _failed;
 
     private BrowserSession(string test, ITestOutputHelper output, PortalFactory portal, Uri address, Chromium chromium, IBrowserContext context, IPage page)
     {
-        _test = test;
-        _output = output;
-        Portal = portal;
-        Address = address;
-        _chromium = chromium;
-        _context = context;
-        Page = page;
+        _run = (test, output, chromium, context);
+        (Portal, Address, Page) = (portal, address, page);
         page.Console += (_, message) =>
         {
             if (message.Type is "error" or "warning")
@@ -116,9 +108,9 @@ public sealed class BrowserSession : IAsyncDisposable
     /// <summary>Saves a full-page screenshot as <c>TestResults/screenshots/{test}-{step}.png</c>.</summary>
     public async Task<string> ScreenshotAsync(string step)
     {
-        var path = TestArtifacts.PathFor("screenshots", $"{_test}-{step}.png");
+        var path = TestArtifacts.PathFor("screenshots", $"{_run.Test}-{step}.png");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        _output.WriteLine($"screenshot {path}");
+        _run.Output.WriteLine($"screenshot {path}");
         return path;
     }
 
@@ -141,18 +133,18 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         try
         {
-            var trace = _failed ? TestArtifacts.PathFor("traces", $"{_test}.zip") : null;
-            await _context.Tracing.StopAsync(new TracingStopOptions { Path = trace });
+            var trace = _failed ? TestArtifacts.PathFor("traces", $"{_run.Test}.zip") : null;
+            await _run.Context.Tracing.StopAsync(new TracingStopOptions { Path = trace });
             if (trace is not null)
             {
-                _output.WriteLine($"trace {trace} (open it in Playwright's trace viewer: playwright show-trace {trace})");
+                _run.Output.WriteLine($"trace {trace} (open it in Playwright's trace viewer: playwright show-trace {trace})");
             }
 
-            await _context.CloseAsync();
+            await _run.Context.CloseAsync();
         }
         finally
         {
-            await _chromium.DisposeAsync();
+            await _run.Chromium.DisposeAsync();
             await Portal.DisposeAsync();
         }
     }
@@ -161,7 +153,7 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         try
         {
-            _output.WriteLine(line);
+            _run.Output.WriteLine(line);
         }
         catch (InvalidOperationException)
         {
