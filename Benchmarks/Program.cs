@@ -9,6 +9,8 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["zk-failover"] = ZooKeeperFailoverBenchmark.RunAsync,
     ["zk-client"] = ZooKeeperClientBenchmark.RunAsync,
     ["expand"] = ExpandBenchmark.RunAsync,
+    ["ui-latency"] = UiLatencyBenchmark.RunAsync,
+    ["circuits"] = CircuitsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

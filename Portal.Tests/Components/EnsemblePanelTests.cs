@@ -50,6 +50,26 @@ public sealed class EnsemblePanelTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Render_DataHooks_NameEnsembleLeaderAndEveryMembersRole()
+    {
+        var stream = _streams.GetOrAdd("alpha");
+        var cut = _context.Render<EnsemblePanel>(p => p
+            .Add(x => x.Ensemble, "alpha")
+            .Add(x => x.Members, EnsembleSpec.OfSize("alpha", 3).Members));
+        Assert.Equal("alpha", cut.Find("[data-ensemble]").GetAttribute("data-ensemble"));
+        Assert.Equal("", cut.Find("[data-leader-id]").GetAttribute("data-leader-id"));
+        Assert.Equal(["1:down", "2:down", "3:down"], Roles(cut));
+
+        stream.Publish(Snapshot(leader: 2, down: 1, epoch: 2), [new LeaderElected("alpha", DateTimeOffset.UtcNow, null, 2, 2, null)]);
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Equal("2", cut.Find("[data-leader-id]").GetAttribute("data-leader-id"));
+            Assert.Equal(["1:down", "2:leader", "3:follower"], Roles(cut));
+        }, Deadline);
+    }
+
+    [Fact]
     public async Task Render_Disposed_SubscriptionRemoved()
     {
         var stream = _streams.GetOrAdd("alpha");
@@ -78,6 +98,9 @@ public sealed class EnsemblePanelTests : IAsyncDisposable
             Assert.Single(cut.FindAll("tr.qp-state-leading"));
         }, Deadline);
     }
+
+    private static string[] Roles(IRenderedComponent<EnsemblePanel> cut) =>
+        [.. cut.FindAll("[data-server-id]").Select(m => $"{m.GetAttribute("data-server-id")}:{m.GetAttribute("data-role")}")];
 
     private static EnsembleSnapshot Snapshot(int leader, int? down, long epoch)
     {

@@ -1,8 +1,13 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using QuorumPortal.Portal.Api;
 
 namespace QuorumPortal.Portal.Tests.Testing;
@@ -34,6 +39,18 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    /// <summary>
+    /// Serves the portal on Kestrel on a free loopback port instead of the in-memory test server, so a real browser
+    /// can open it, and returns its address. Call before anything else starts the host.
+    /// </summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        return new Uri(addresses.Single());
     }
 
     public async Task<IReadOnlyList<EnsembleDto>> GetEnsemblesAsync(HttpClient client, CancellationToken cancellationToken = default) =>

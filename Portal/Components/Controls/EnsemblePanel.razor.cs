@@ -91,6 +91,16 @@ public sealed partial class EnsemblePanel : ComponentBase, IAsyncDisposable
         _snapshot?.Statuses.OrderBy(s => s.ServerId)
         ?? Members.Select(m => MemberStatus.Down(m.ServerId, DateTimeOffset.MinValue, "not probed yet") with { Role = m.Role });
 
+    // The data-role hook browser tests and the dashboard agree on; ZooKeeper's state words, lower case.
+    private static string DomRole(PeerState state) => state switch
+    {
+        PeerState.Leading => "leader",
+        PeerState.Following => "follower",
+        PeerState.Observing => "observer",
+        PeerState.Looking => "looking",
+        _ => "down",
+    };
+
     private static string HeartbeatAge(MemberStatus status) =>
         status.LastHeartbeat is { } at && status.IsServing
             ? string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, (status.ProbedAt - at).TotalMilliseconds):0} ms")
