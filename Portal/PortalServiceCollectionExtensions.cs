@@ -7,6 +7,7 @@ using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
 using QuorumPortal.Portal.Hosting;
+using QuorumPortal.Portal.Hubs;
 
 namespace QuorumPortal.Portal;
 
@@ -40,6 +41,7 @@ public static class PortalServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        builder.AddEnsembleHub();
         return builder;
     }
 
@@ -54,6 +56,7 @@ public static class PortalServiceCollectionExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapEnsembleApi();
+        app.MapEnsembleHub();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
