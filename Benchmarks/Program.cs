@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["zk-probe"] = ZooKeeperProbeBenchmark.RunAsync,
     ["zk-failover"] = ZooKeeperFailoverBenchmark.RunAsync,
     ["zk-client"] = ZooKeeperClientBenchmark.RunAsync,
+    ["hub-fanout"] = HubFanoutBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

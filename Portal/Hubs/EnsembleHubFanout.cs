@@ -28,6 +28,7 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
     private readonly Counter<long> _messagesPosted;
     private readonly Counter<long> _slowClientsDropped;
     private int _disposed;
+    private long _slowClientsDroppedTotal;
 
     public EnsembleHubFanout(IOptions<EnsembleHubOptions> options, ILogger<EnsembleHubFanout> logger, IMeterFactory? meterFactory = null)
     {
@@ -39,6 +40,9 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
         _messagesPosted = meter.CreateCounter<long>("quorumportal.hub.messages_posted", "{message}", "Event batches posted to joined connections.");
         _slowClientsDropped = meter.CreateCounter<long>("quorumportal.hub.slow_clients_dropped", "{connection}", "Connections aborted because their outbox was full.");
     }
+
+    /// <summary>Connections aborted so far because they fell <see cref="EnsembleHubOptions.MaxPendingBatches"/> behind.</summary>
+    public long SlowClientsDropped => Interlocked.Read(ref _slowClientsDroppedTotal);
 
     /// <summary>Connections joined to <paramref name="ensemble"/>.</summary>
     public int JoinedCount(string ensemble) => _feeds.TryGetValue(ensemble, out var feed) ? feed.Count : 0;
@@ -141,6 +145,7 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
     private void Overflowed(HubClientOutbox outbox)
     {
         _slowClientsDropped.Add(1);
+        Interlocked.Increment(ref _slowClientsDroppedTotal);
         LogSlowClientDropped(_logger, outbox.ConnectionId, _maxPendingBatches);
         foreach (var feed in _feeds.Values)
         {
