@@ -22,7 +22,7 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
     private readonly List<Task> _pumps = [];
     private readonly Lock _feedsLock = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly int _maxPendingBatches;
+    private readonly IOptions<EnsembleHubOptions> _options;
     private readonly ILogger _logger;
     private readonly Meter? _ownedMeter;
     private readonly Counter<long> _messagesPosted;
@@ -34,7 +34,8 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        _maxPendingBatches = options.Value.MaxPendingBatches;
+        // Read when a client connects, not here: SignalR builds this while mapping the hub, before the options are validated at start.
+        _options = options;
         _logger = logger;
         var meter = meterFactory?.Create(MeterName) ?? (_ownedMeter = new Meter(MeterName));
         _messagesPosted = meter.CreateCounter<long>("quorumportal.hub.messages_posted", "{message}", "Event batches posted to joined connections.");
@@ -101,7 +102,7 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
     }
 
     internal void Connected(HubConnectionContext connection) =>
-        _connections[connection.ConnectionId] = new HubClientOutbox(connection, _maxPendingBatches, Overflowed);
+        _connections[connection.ConnectionId] = new HubClientOutbox(connection, _options.Value.MaxPendingBatches, Overflowed);
 
     internal void Disconnected(HubConnectionContext connection)
     {
@@ -146,7 +147,7 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
     {
         _slowClientsDropped.Add(1);
         Interlocked.Increment(ref _slowClientsDroppedTotal);
-        LogSlowClientDropped(_logger, outbox.ConnectionId, _maxPendingBatches);
+        LogSlowClientDropped(_logger, outbox.ConnectionId, _options.Value.MaxPendingBatches);
         foreach (var feed in _feeds.Values)
         {
             feed.Remove(outbox.ConnectionId);
