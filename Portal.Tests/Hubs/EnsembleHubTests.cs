@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using QuorumPortal.Engine.Backends;
+using QuorumPortal.Engine.Embedded;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Portal.Api;
@@ -85,6 +86,22 @@ public sealed class EnsembleHubTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(elected.Epoch > lost.Epoch, $"new epoch {elected.Epoch} should be past {lost.Epoch}");
         Assert.NotNull(elected.LeaderlessForMs);
         Assert.Contains(received.OfType<PeerStateChangedDto>(), e => e.ServerId == killed && e.NewState == PeerState.Down);
+    }
+
+    [Fact]
+    public async Task JoinEnsemble_EnsembleRegisteredAfterStart_ItsSnapshotAndOnlyItsEvents()
+    {
+        var registry = _factory.Services.GetRequiredService<EnsembleRegistry>();
+        var late = await registry.AddAsync(new EmbeddedEnsemble(EnsembleSpec.OfSize("late", 3, EnsembleSettings.Fast)), CancellationToken.None);
+        await late.Backend.WaitForAsync(s => s.HasQuorum, Deadline);
+        await using var client = await HubTestClient.ConnectAsync(_factory.Server);
+
+        var snapshot = await client.Connection.InvokeAsync<EnsembleDto>(nameof(EnsembleHub.JoinEnsemble), "late");
+
+        Assert.Equal("late", snapshot.Name);
+        Assert.Equal(3, snapshot.Members.Count);
+        var received = await client.WaitForAsync(r => r.Count(e => e.Timestamp > snapshot.TakenAt) >= 3, Deadline);
+        Assert.All(received, e => Assert.Equal("late", e.Ensemble));
     }
 
     [Fact]
