@@ -61,9 +61,16 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
             throw new InvalidOperationException($"Connection {connectionId} is not known to the fan-out; is {nameof(EnsembleHubLifetimeManager)} registered?");
         }
 
-        while (!FeedOf(ensemble).TryAdd(outbox))
+        EnsembleFeed feed;
+        while (!(feed = FeedOf(ensemble)).TryAdd(outbox))
         {
             // That feed just ended (its stream was replaced); the next one subscribes afresh.
+        }
+
+        // A disconnect closes the outbox before it leaves the feeds; if it raced past this join, undo the join.
+        if (outbox.IsClosed)
+        {
+            feed.Remove(connectionId);
         }
 
         return EnsembleDto.From(ensemble);

@@ -28,6 +28,18 @@ internal sealed class HubClientOutbox(HubConnectionContext connection, int capac
         }
     }
 
+    /// <summary>True once the connection is gone or was dropped for falling behind.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closed;
+            }
+        }
+    }
+
     /// <summary>Queues <paramref name="message"/> after everything posted before it; never waits.</summary>
     public void Post(SerializedHubMessage message)
     {
