@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["expand"] = ExpandBenchmark.RunAsync,
     ["ui-latency"] = UiLatencyBenchmark.RunAsync,
     ["circuits"] = CircuitsBenchmark.RunAsync,
+    ["hub-fanout"] = HubFanoutBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

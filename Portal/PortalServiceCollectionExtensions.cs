@@ -8,6 +8,7 @@ using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
 using QuorumPortal.Portal.Hosting;
+using QuorumPortal.Portal.Hubs;
 
 namespace QuorumPortal.Portal;
 
@@ -47,6 +48,7 @@ public static class PortalServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        builder.AddEnsembleHub();
         return builder;
     }
 
@@ -61,6 +63,7 @@ public static class PortalServiceCollectionExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapEnsembleApi();
+        app.MapEnsembleHub();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

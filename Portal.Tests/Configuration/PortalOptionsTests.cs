@@ -1,7 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using QuorumPortal.Portal.Configuration;
 using QuorumPortal.Portal.Tests.Testing;
 
@@ -15,21 +11,13 @@ public sealed class PortalOptionsTests
     [InlineData("00:05:00", "was 300000 ms")]
     public async Task StartAsync_BadProbeInterval_RefusedWithClearMessage(string interval, string was)
     {
-        // The portal's own wiring on a test server. Not WebApplicationFactory: when the app fails to start, its
-        // deferred host can race the app's disposal and report ObjectDisposedException instead of the cause.
         var dataDirectory = Path.Combine(Path.GetTempPath(), "qp-portal-" + Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ApplicationName = typeof(Program).Assembly.GetName().Name });
-        builder.WebHost.UseTestServer();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+
+        var error = await RefusedStart.StartAsync(new Dictionary<string, string?>
         {
             ["Portal:ProbeInterval"] = interval,
             ["Portal:DataDirectory"] = dataDirectory,
         });
-        builder.AddPortal();
-        await using var app = builder.Build();
-        app.MapPortal();
-
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains($"Portal:ProbeInterval must be between 10 ms and 60 s ({was})", error.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dataDirectory), "no ensemble should start when the options are refused");

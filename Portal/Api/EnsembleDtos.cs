@@ -1,4 +1,5 @@
 using QuorumPortal.Engine.Ensembles;
+using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Portal.Model;
 
 namespace QuorumPortal.Portal.Api;
@@ -15,6 +16,10 @@ public sealed record EnsembleDto(
     DateTimeOffset? TakenAt,
     IReadOnlyList<MemberDto> Members)
 {
+    /// <summary>The ensemble's latest snapshot, or its configured members if it has not been probed yet.</summary>
+    public static EnsembleDto From(RegisteredEnsemble ensemble) =>
+        From(ensemble.Name, ensemble.Backend.Kind, ensemble.Backend.Members, ensemble.Events.Current);
+
     public static EnsembleDto From(string name, BackendKind backend, IReadOnlyList<MemberSpec> members, EnsembleSnapshot? snapshot)
     {
         if (snapshot is null)

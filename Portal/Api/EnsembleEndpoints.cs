@@ -9,10 +9,10 @@ public static class EnsembleEndpoints
     {
         var api = endpoints.MapGroup("/api");
         api.MapGet("/ensembles", (EnsembleRegistry registry) =>
-            registry.Ensembles.Select(e => EnsembleDto.From(e.Name, e.Backend.Kind, e.Backend.Members, e.Events.Current)).ToList());
+            registry.Ensembles.Select(EnsembleDto.From).ToList());
         api.MapGet("/ensembles/{name}", (string name, EnsembleRegistry registry) =>
             registry.TryGet(name, out var e)
-                ? Results.Ok(EnsembleDto.From(e.Name, e.Backend.Kind, e.Backend.Members, e.Events.Current))
+                ? Results.Ok(EnsembleDto.From(e))
                 : Results.NotFound());
         return endpoints;
     }
