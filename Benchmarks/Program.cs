@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["zk-probe"] = ZooKeeperProbeBenchmark.RunAsync,
     ["zk-failover"] = ZooKeeperFailoverBenchmark.RunAsync,
     ["zk-client"] = ZooKeeperClientBenchmark.RunAsync,
+    ["zk-workload"] = ZooKeeperWorkloadBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

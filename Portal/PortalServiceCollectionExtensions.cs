@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using QuorumPortal.Engine.Events;
 using QuorumPortal.Engine.Monitoring;
+using QuorumPortal.Engine.Workloads;
 using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
@@ -36,6 +37,14 @@ public static class PortalServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddHostedService<EnsembleHostedService>();
+        services.AddSingleton(sp => new WorkloadManager(
+            sp.GetRequiredService<EnsembleRegistry>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+
+        // After EnsembleHostedService, so the host stops it first: workloads end before their ensembles.
+        services.AddHostedService<WorkloadHostedService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -54,6 +63,7 @@ public static class PortalServiceCollectionExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapEnsembleApi();
+        app.MapWorkloadApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
