@@ -92,6 +92,20 @@ public sealed class WorkloadManagerTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Changed_SubscriberThrows_WorkloadRunsOnAndOthersAreTold()
+    {
+        var told = new ConcurrentQueue<string>();
+        _manager.Changed += _ => throw new InvalidOperationException("a page's bug");
+        _manager.Changed += told.Enqueue;
+
+        _manager.Start("wl", new WorkloadSpec());
+
+        var running = await WorkloadWait.UntilAsync(Current, s => s.State == WorkloadState.Running && s.Writes > 0, "running with writes");
+        Assert.Null(running.LastError);
+        Assert.Contains("wl", told);
+    }
+
+    [Fact]
     public async Task StopAsync_NothingRunning_Null()
     {
         Assert.Null(await _manager.StopAsync("wl", deleteKeySpace: false, CancellationToken.None));

@@ -33,4 +33,10 @@ internal static partial class WorkloadLog
 
     [LoggerMessage(10, LogLevel.Information, "Ensemble {Ensemble}: workload stopped because the ensemble is no longer registered")]
     public static partial void EnsembleGone(ILogger logger, string ensemble);
+
+    [LoggerMessage(11, LogLevel.Warning, "Ensemble {Ensemble}: a subscriber to workload changes threw")]
+    public static partial void SubscriberFailed(ILogger logger, Exception exception, string ensemble);
+
+    [LoggerMessage(12, LogLevel.Warning, "Checking the registry for removed ensembles failed; checking again in a second")]
+    public static partial void RegistryCheckFailed(ILogger logger, Exception exception);
 }

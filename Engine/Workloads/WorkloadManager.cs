@@ -92,7 +92,7 @@ public sealed class WorkloadManager : IAsyncDisposable
             runner.Start();
         }
 
-        Changed?.Invoke(ensemble);
+        RaiseChanged(ensemble);
         return runner.Status;
     }
 
@@ -187,7 +187,7 @@ public sealed class WorkloadManager : IAsyncDisposable
             return;
         }
 
-        Changed?.Invoke(runner.Ensemble);
+        RaiseChanged(runner.Ensemble);
     }
 
     /// <summary>Moves a finished runner from active to last-known; returns its final status.</summary>
@@ -208,7 +208,7 @@ public sealed class WorkloadManager : IAsyncDisposable
         if (removed)
         {
             _ = DisposeWhenDoneAsync(runner);
-            Changed?.Invoke(runner.Ensemble);
+            RaiseChanged(runner.Ensemble);
         }
 
         return status;
@@ -221,13 +221,38 @@ public sealed class WorkloadManager : IAsyncDisposable
         await runner.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Tells every subscriber; one that throws is logged and does not stop the others or the workload.</summary>
+    private void RaiseChanged(string ensemble)
+    {
+        foreach (var handler in Changed?.GetInvocationList().Cast<Action<string>>() ?? [])
+        {
+            try
+            {
+                handler(ensemble);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                WorkloadLog.SubscriberFailed(_logger, e, ensemble);
+            }
+        }
+    }
+
     /// <summary>Stops workloads whose ensemble was removed (or replaced by another backend of the same name).</summary>
     private void StopOrphans()
     {
         List<WorkloadRunner> orphans;
-        lock (_gate)
+        try
         {
-            orphans = [.. _active.Values.Where(r => r.State is WorkloadState.Starting or WorkloadState.Running && !ReferenceEquals(_lookup(r.Ensemble), r.Backend))];
+            lock (_gate)
+            {
+                orphans = [.. _active.Values.Where(r => r.State is WorkloadState.Starting or WorkloadState.Running && !ReferenceEquals(_lookup(r.Ensemble), r.Backend))];
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // On a timer thread an exception would end the process; the next check tries again.
+            WorkloadLog.RegistryCheckFailed(_logger, e);
+            return;
         }
 
         foreach (var runner in orphans)
@@ -247,6 +272,6 @@ public sealed class WorkloadManager : IAsyncDisposable
             _last.Remove(runner.Ensemble);
         }
 
-        Changed?.Invoke(runner.Ensemble);
+        RaiseChanged(runner.Ensemble);
     }
 }

@@ -273,7 +273,15 @@ public sealed partial class WorkloadRunner : IAsyncDisposable
             _state = state;
         }
 
-        StateChanged?.Invoke(Status);
+        try
+        {
+            StateChanged?.Invoke(Status);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A subscriber's bug must not end the run.
+            WorkloadLog.SubscriberFailed(_logger, e, Ensemble);
+        }
     }
 
     private void RecordError(string message)
