@@ -12,6 +12,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["ui-latency"] = UiLatencyBenchmark.RunAsync,
     ["circuits"] = CircuitsBenchmark.RunAsync,
     ["hub-fanout"] = HubFanoutBenchmark.RunAsync,
+    ["zk-workload"] = ZooKeeperWorkloadBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

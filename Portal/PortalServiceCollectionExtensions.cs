@@ -4,6 +4,7 @@ using MudBlazor.Services;
 using QuorumPortal.Engine.Events;
 using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
+using QuorumPortal.Engine.Workloads;
 using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
@@ -44,6 +45,14 @@ public static class PortalServiceCollectionExtensions
             sp.GetRequiredService<ILogger<OperationCoordinator>>(),
             sp.GetRequiredService<EnsembleEventStreams>()));
         services.AddHostedService<EnsembleHostedService>();
+        services.AddSingleton(sp => new WorkloadManager(
+            sp.GetRequiredService<EnsembleRegistry>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+
+        // After EnsembleHostedService, so the host stops it first: workloads end before their ensembles.
+        services.AddHostedService<WorkloadHostedService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -64,6 +73,7 @@ public static class PortalServiceCollectionExtensions
         app.MapStaticAssets();
         app.MapEnsembleApi();
         app.MapEnsembleHub();
+        app.MapWorkloadApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -9,28 +9,12 @@ using static QuorumPortal.Portal.Tests.Testing.EnsembleConditions;
 namespace QuorumPortal.Portal.Tests.Api;
 
 /// <summary><c>GET /api/ensembles</c> against the live embedded demo ensemble.</summary>
-public sealed class EnsemblesApiTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class EnsemblesApiTests(ITestOutputHelper output) : PortalApiTest
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private readonly PortalFactory _factory = new();
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = _factory.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     [Fact]
     public async Task GetEnsembles_DemoStarted_ThreeMembersExactlyOneLeading()
     {
-        var ensembles = await _factory.WaitForEnsemblesAsync(_client, e => IsSettled(Demo(e)), Deadline);
+        var ensembles = await Factory.WaitForEnsemblesAsync(Client, e => IsSettled(Demo(e)), Deadline);
 
         var demo = Assert.Single(ensembles);
         Assert.Equal("demo", demo.Name);
@@ -46,20 +30,20 @@ public sealed class EnsemblesApiTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(leader.ServerId, m.LeaderId);
         });
         Assert.All(demo.Members, m => Assert.Equal(Zxid.ToHex(m.LastZxid), m.LastZxidHex));
-        Assert.True(Directory.Exists(Path.Combine(_factory.DataDirectory, "ensembles", "demo", "server.1")), "the demo keeps its data under Portal:DataDirectory");
+        Assert.True(Directory.Exists(Path.Combine(Factory.DataDirectory, "ensembles", "demo", "server.1")), "the demo keeps its data under Portal:DataDirectory");
     }
 
     [Fact]
     public async Task KillLeader_ThroughRegistry_DifferentLeaderWithinSeconds()
     {
-        var before = Demo(await _factory.WaitForEnsemblesAsync(_client, e => IsSettled(Demo(e)), Deadline))!;
-        var registry = _factory.Services.GetRequiredService<EnsembleRegistry>();
+        var before = Demo(await Factory.WaitForEnsemblesAsync(Client, e => IsSettled(Demo(e)), Deadline))!;
+        var registry = Factory.Services.GetRequiredService<EnsembleRegistry>();
         Assert.True(registry.TryGet("demo", out var demo));
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await demo.Backend.StopMemberAsync(before.LeaderId!.Value, StopMode.Kill, CancellationToken.None);
-        var after = Demo(await _factory.WaitForEnsemblesAsync(
-            _client,
+        var after = Demo(await Factory.WaitForEnsemblesAsync(
+            Client,
             e => IsSettled(Demo(e)) && Demo(e)!.LeaderId != before.LeaderId,
             TimeSpan.FromSeconds(10)))!;
         output.WriteLine($"leader {before.LeaderId} killed; API shows leader {after.LeaderId} after {clock.ElapsedMilliseconds} ms");
@@ -73,7 +57,7 @@ public sealed class EnsemblesApiTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task GetEnsemble_UnknownName_NotFound()
     {
-        var response = await _client.GetAsync("/api/ensembles/nope");
+        var response = await Client.GetAsync("/api/ensembles/nope");
 
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }
