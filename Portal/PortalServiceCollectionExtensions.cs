@@ -6,6 +6,7 @@ using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
+using QuorumPortal.Portal.Data;
 using QuorumPortal.Portal.Hosting;
 
 namespace QuorumPortal.Portal;
@@ -35,6 +36,8 @@ public static class PortalServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddPortalData(); // before the ensembles: migrations run first, recorders drain after the ensembles stop
+        services.AddSingleton<EnsembleLauncher>();
         services.AddHostedService<EnsembleHostedService>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -54,6 +57,8 @@ public static class PortalServiceCollectionExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapEnsembleApi();
+        app.MapOperationApi();
+        app.MapAuditApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

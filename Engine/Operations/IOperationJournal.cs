@@ -11,6 +11,9 @@ public interface IOperationJournal
     /// <summary>Inserts or replaces the record with the same <see cref="OperationRecord.Id"/>.</summary>
     Task SaveAsync(OperationRecord record, CancellationToken cancellationToken);
 
+    /// <summary>The operation with <paramref name="id"/>, or null.</summary>
+    Task<OperationRecord?> GetAsync(Guid id, CancellationToken cancellationToken);
+
     /// <summary>Operations newest first, optionally of one ensemble.</summary>
     Task<IReadOnlyList<OperationRecord>> ListAsync(string? ensemble, int limit, CancellationToken cancellationToken);
 
@@ -29,6 +32,8 @@ public sealed class InMemoryOperationJournal : IOperationJournal
         _records[record.Id] = record;
         return Task.CompletedTask;
     }
+
+    public Task<OperationRecord?> GetAsync(Guid id, CancellationToken cancellationToken) => Task.FromResult(_records.GetValueOrDefault(id));
 
     public Task<IReadOnlyList<OperationRecord>> ListAsync(string? ensemble, int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<OperationRecord>>([.. _records.Values
