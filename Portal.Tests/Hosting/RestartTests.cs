@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Ensembles;
@@ -14,29 +13,15 @@ using static QuorumPortal.Portal.Tests.Testing.EnsembleConditions;
 namespace QuorumPortal.Portal.Tests.Hosting;
 
 /// <summary>The portal stops and starts again on the same data directory: ensembles and operations come back as they were.</summary>
-public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RestartTests(ITestOutputHelper output) : DataDirectoryTest
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private static readonly Dictionary<string, string?> NoSettings = [];
-    private readonly string _directory = PortalFactory.NewDataDirectory();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync()
-    {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task Restart_WhileAnOperationRuns_ReportedInterruptedAtTheStepItReached()
     {
         Guid id;
-        await using (var first = new PortalFactory(NoSettings, _directory))
+        await using (var first = new PortalFactory(NoSettings, DataDirectory))
         {
             var (_, demo) = await StartSettledAsync(first);
             var blocker = new TwoStepOperation();
@@ -47,13 +32,13 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         // A clean stop saves the operation as interrupted itself; the next start does not have to guess.
-        await using (var database = TestDatabase.Open(_directory))
+        await using (var database = TestDatabase.Open(DataDirectory))
         {
             var saved = await new SqliteOperationJournal(database).GetAsync(id, CancellationToken.None);
             Assert.Equal((OperationState.Interrupted, StepState.Interrupted), (saved!.State, saved.Steps[1].State));
         }
 
-        await using var second = new PortalFactory(NoSettings, _directory);
+        await using var second = new PortalFactory(NoSettings, DataDirectory);
         using var client = second.CreateClient();
         var record = await client.GetFromJsonAsync<OperationRecord>($"/api/operations/{id}", PortalFactory.JsonOptions);
         var listed = await client.GetFromJsonAsync<List<OperationRecord>>("/api/operations?ensemble=demo", PortalFactory.JsonOptions);
@@ -76,7 +61,6 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Start_RunningRecordLeftByACrash_ReportedInterruptedAtItsStepAndAudited()
     {
         // A crash leaves the journal as it was at the last save: running, in the middle of a step.
-        Directory.CreateDirectory(_directory);
         var crashed = new OperationRecord
         {
             Id = Guid.NewGuid(),
@@ -89,17 +73,13 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
                      new("start server.4", StepState.Running, DateTimeOffset.UtcNow.AddSeconds(-50)),
                      new("catch up server.4")],
         };
-        await using (var database = TestDatabase.Open(_directory))
+        await using (var database = TestDatabase.Open(DataDirectory))
         {
-            await using (var db = database.CreateDbContext())
-            {
-                await db.Database.MigrateAsync();
-            }
-
+            await database.MigrateAsync();
             await new SqliteOperationJournal(database).SaveAsync(crashed, CancellationToken.None);
         }
 
-        await using var portal = new PortalFactory(NoSettings, _directory);
+        await using var portal = new PortalFactory(NoSettings, DataDirectory);
         using var client = portal.CreateClient();
         var record = await client.GetFromJsonAsync<OperationRecord>($"/api/operations/{crashed.Id}", PortalFactory.JsonOptions);
         var audited = await client.GetFromJsonAsync<List<AuditEntry>>("/api/audit?actor=bob&action=AddMembers", PortalFactory.JsonOptions);
@@ -115,7 +95,7 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Restart_AfterExpansionToFive_FiveVotersAndOneLeader()
     {
-        await using (var first = new PortalFactory(NoSettings, _directory))
+        await using (var first = new PortalFactory(NoSettings, DataDirectory))
         {
             var (snapshot, demo) = await StartSettledAsync(first);
             var start = await first.Services.GetRequiredService<OperationCoordinator>().StartAsync(demo, AddMembersOperation.Expand(snapshot), new OperationRequest("alice", "tolerate two failures"), CancellationToken.None);
@@ -124,7 +104,7 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(OperationState.Succeeded, done.State);
         }
 
-        await using var second = new PortalFactory(NoSettings, _directory);
+        await using var second = new PortalFactory(NoSettings, DataDirectory);
         using var client = second.CreateClient();
         var ensembles = await second.WaitForEnsemblesAsync(client, e => IsSettled(Demo(e)) && Demo(e)!.Members.Count(m => m.State is PeerState.Leading or PeerState.Following) == 5, Deadline);
 
@@ -142,7 +122,7 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Restart_AfterApplySettings_NewSettingsKeptAsVersionTwoWithWhoAndWhy()
     {
         var changed = EnsembleSettings.Fast with { SnapCount = 5000, MaxClientCnxns = 100 };
-        await using (var first = new PortalFactory(NoSettings, _directory))
+        await using (var first = new PortalFactory(NoSettings, DataDirectory))
         {
             var (_, demo) = await StartSettledAsync(first);
             var start = await first.Services.GetRequiredService<OperationCoordinator>().StartAsync(demo, new ApplySettingsOperation(changed, "v2"), new OperationRequest("carol", "bigger snapshots"), CancellationToken.None);
@@ -151,7 +131,7 @@ public sealed class RestartTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(OperationState.Succeeded, done.State);
         }
 
-        await using var second = new PortalFactory(NoSettings, _directory);
+        await using var second = new PortalFactory(NoSettings, DataDirectory);
         using var client = second.CreateClient();
         await second.WaitForEnsemblesAsync(client, e => IsSettled(Demo(e)), Deadline);
         var versions = (await client.GetFromJsonAsync<List<SettingsVersion>>("/api/ensembles/demo/settings/versions", PortalFactory.JsonOptions))!;

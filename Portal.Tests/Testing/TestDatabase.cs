@@ -24,14 +24,20 @@ public sealed class TestDatabase : IDbContextFactory<PortalDbContext>, IAsyncDis
     public static async Task<TestDatabase> CreateAsync()
     {
         var database = new TestDatabase(PortalFactory.NewDataDirectory());
-        System.IO.Directory.CreateDirectory(database.Directory);
-        await using var db = database.CreateDbContext();
-        await db.Database.MigrateAsync();
+        await database.MigrateAsync();
         return database;
     }
 
-    /// <summary>A database over an existing portal's data directory, as it is (not migrated, not deleted at dispose).</summary>
+    /// <summary>A database over a portal's data directory, as it is; the directory is not deleted at dispose.</summary>
     public static TestDatabase Open(string directory) => new(directory, owned: false);
+
+    /// <summary>Creates the directory if needed and applies every migration, as a portal's start does.</summary>
+    public async Task MigrateAsync()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        await using var db = CreateDbContext();
+        await db.Database.MigrateAsync();
+    }
 
     public PortalDbContext CreateDbContext() => new(_options);
 

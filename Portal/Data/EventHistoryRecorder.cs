@@ -1,5 +1,6 @@
 using QuorumPortal.Engine.Events;
 using QuorumPortal.Engine.Persistence;
+using QuorumPortal.Portal.Hosting;
 
 namespace QuorumPortal.Portal.Data;
 
@@ -10,6 +11,7 @@ namespace QuorumPortal.Portal.Data;
 public sealed partial class EventHistoryRecorder(EnsembleEventStreams streams, IEventHistory history, ILogger<EventHistoryRecorder> logger) : IHostedService
 {
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Once _stop = new();
     private readonly Lock _gate = new();
     private readonly List<Task> _readers = [];
     private readonly HashSet<string> _watched = new(StringComparer.Ordinal);
@@ -29,9 +31,8 @@ public sealed partial class EventHistoryRecorder(EnsembleEventStreams streams, I
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken) => _stop.RunAsync(async () =>
     {
-        // The host may stop its services more than once: cancelling again is harmless, so the source is never disposed.
         streams.StreamAdded -= Watch;
         await _stopping.CancelAsync().ConfigureAwait(false);
         Task[] readers;
@@ -41,7 +42,7 @@ public sealed partial class EventHistoryRecorder(EnsembleEventStreams streams, I
         }
 
         await Task.WhenAll(readers).WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    });
 
     private void Watch(EnsembleEventStream stream)
     {

@@ -3,6 +3,7 @@ using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
 using QuorumPortal.Engine.Persistence;
+using QuorumPortal.Portal.Hosting;
 
 namespace QuorumPortal.Portal.Data;
 
@@ -23,6 +24,7 @@ public sealed partial class OperationRecorder(
     ILogger<OperationRecorder> logger) : IHostedService
 {
     private readonly Channel<Ended> _queue = Channel.CreateUnbounded<Ended>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Once _stop = new();
     private Task _writer = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -33,12 +35,12 @@ public sealed partial class OperationRecorder(
     }
 
     /// <summary>Stops listening and waits until everything queued is written.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken) => _stop.RunAsync(async () =>
     {
         coordinator.Changed -= OnChanged;
         _queue.Writer.TryComplete();
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    });
 
     /// <summary>Writes what an operation ended with now, as <see cref="OperationCoordinator.Changed"/> would have.</summary>
     internal async Task RecordAsync(OperationRecord record, IReadOnlyList<MemberSpec>? members, EnsembleSettings? settings, CancellationToken cancellationToken)

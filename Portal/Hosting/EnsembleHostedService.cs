@@ -60,12 +60,14 @@ public sealed partial class EnsembleHostedService(
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    private readonly Once _stop = new();
+
+    public Task StopAsync(CancellationToken cancellationToken) => _stop.RunAsync(async () =>
     {
         await coordinator.DisposeAsync().ConfigureAwait(false);
         await registry.StopAsync(cancellationToken).ConfigureAwait(false);
         LogStopped(logger);
-    }
+    });
 
     [LoggerMessage(1, LogLevel.Information, "Ensemble {Ensemble} ({Members} embedded members) created and stored in the catalog ({How})")]
     private static partial void LogDemoCreated(ILogger logger, string ensemble, int members, string how);

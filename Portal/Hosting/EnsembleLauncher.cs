@@ -62,6 +62,12 @@ public sealed partial class EnsembleLauncher(
             throw;
         }
 
+        // Ports given as 0 were allocated by the backend: store the members as they run.
+        if (stored.Backend != BackendKind.AttachedZooKeeper && !registered.Backend.Configuration.SequenceEqual(stored.Members))
+        {
+            await catalog.UpdateMembersAsync(stored.Name, registered.Backend.Configuration, cancellationToken).ConfigureAwait(false);
+        }
+
         await settingsHistory.AppendAsync(new SettingsChange(stored.Name, stored.Settings, createdBy, reason ?? "created"), cancellationToken).ConfigureAwait(false);
         await audit.RecordAsync(createdBy, stored.Name, "CreateEnsemble", parameters, "Succeeded", clock.Elapsed,
             $"{stored.Members.Count} members", reason, cancellationToken).ConfigureAwait(false);
