@@ -103,7 +103,8 @@ public sealed partial class EnsembleLauncher(
             BackendKind.Embedded => new EmbeddedEnsemble(stored.Spec, DirectoryOf(stored), new EmbeddedOptions(), timeProvider),
 
             // The supervisor reuses the members' directories as they are and adopts processes that still run;
-            // StartAsync starts the rest.
+            // StartAsync starts the rest. TODO when branch zkops lands: LocalZooKeeperEnsemble.OpenExistingAsync, which
+            // takes the membership (joiners included) from the members' own files rather than from the catalog.
             BackendKind.LocalZooKeeper => new LocalZooKeeperEnsemble(stored.Spec, DirectoryOf(stored), time: timeProvider),
             BackendKind.AttachedZooKeeper => new AttachedZooKeeperEnsemble(stored.Name, stored.ConnectionString!, Credentials(stored), timeProvider),
             _ => throw new NotSupportedException($"{stored.Name}: backend {stored.Backend} is not known to this portal"),
