@@ -8,6 +8,7 @@ using QuorumPortal.Engine.Workloads;
 using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
+using QuorumPortal.Portal.Data;
 using QuorumPortal.Portal.Hosting;
 using QuorumPortal.Portal.Hubs;
 
@@ -38,12 +39,8 @@ public static class PortalServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.AddSingleton<IOperationJournal, InMemoryOperationJournal>();
-        services.AddSingleton(sp => new OperationCoordinator(
-            sp.GetRequiredService<IOperationJournal>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<OperationCoordinator>>(),
-            sp.GetRequiredService<EnsembleEventStreams>()));
+        services.AddPortalData(); // before the ensembles: migrations run first, recorders drain after the ensembles stop
+        services.AddSingleton<EnsembleLauncher>();
         services.AddHostedService<EnsembleHostedService>();
         services.AddSingleton(sp => new WorkloadManager(
             sp.GetRequiredService<EnsembleRegistry>(),
@@ -74,6 +71,8 @@ public static class PortalServiceCollectionExtensions
         app.MapEnsembleApi();
         app.MapEnsembleHub();
         app.MapWorkloadApi();
+        app.MapOperationApi();
+        app.MapAuditApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

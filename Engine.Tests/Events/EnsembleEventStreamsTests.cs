@@ -30,4 +30,23 @@ public sealed class EnsembleEventStreamsTests
         Assert.False(streams.TryGet("alpha", out _));
         Assert.False(streams.Remove("alpha"));
     }
+
+    [Fact]
+    public async Task StreamAdded_ConcurrentGetOrAdd_RaisedOncePerStreamBeforeItIsReturned()
+    {
+        using var streams = new EnsembleEventStreams();
+        var added = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var subscriptions = new System.Collections.Concurrent.ConcurrentBag<EnsembleSubscription>();
+        streams.StreamAdded += stream =>
+        {
+            added.Add(stream.Ensemble);
+            subscriptions.Add(stream.Subscribe(CancellationToken.None));
+        };
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => streams.GetOrAdd(i % 2 == 0 ? "alpha" : "beta"))));
+        streams.GetOrAdd("alpha").Publish([new LeaderLost("alpha", DateTimeOffset.UnixEpoch, 1, 1)]);
+
+        Assert.Equal(["alpha", "beta"], added.Order());
+        Assert.Single(subscriptions, s => s.TryReadBatch(out var batch) && batch.Single() is LeaderLost);
+    }
 }

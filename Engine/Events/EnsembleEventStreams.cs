@@ -11,9 +11,29 @@ public sealed class EnsembleEventStreams(int sampleCapacity = EnsembleEventStrea
 
     public IReadOnlyCollection<string> Ensembles => [.. _streams.Keys];
 
+    /// <summary>
+    /// Raised once per stream, when it is created, before <see cref="GetOrAdd"/> returns it: a handler that subscribes
+    /// here misses none of the events published through the stream it is given. Subscribe to this, then read <see cref="Ensembles"/> for the streams already there.
+    /// </summary>
+    public event Action<EnsembleEventStream>? StreamAdded;
+
     /// <summary>The stream of <paramref name="ensemble"/>, created on first use.</summary>
-    public EnsembleEventStream GetOrAdd(string ensemble) =>
-        _streams.GetOrAdd(ensemble, name => new Lazy<EnsembleEventStream>(() => new EnsembleEventStream(name, sampleCapacity, meterFactory))).Value;
+    public EnsembleEventStream GetOrAdd(string ensemble)
+    {
+        if (_streams.TryGetValue(ensemble, out var existing))
+        {
+            return existing.Value;
+        }
+
+        var created = new Lazy<EnsembleEventStream>(() => new EnsembleEventStream(ensemble, sampleCapacity, meterFactory));
+        var stored = _streams.GetOrAdd(ensemble, created);
+        if (ReferenceEquals(stored, created))
+        {
+            StreamAdded?.Invoke(stored.Value);
+        }
+
+        return stored.Value;
+    }
 
     public bool TryGet(string ensemble, [NotNullWhen(true)] out EnsembleEventStream? stream)
     {

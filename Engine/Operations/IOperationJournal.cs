@@ -11,7 +11,7 @@ public interface IOperationJournal
     /// <summary>Inserts or replaces the record with the same <see cref="OperationRecord.Id"/>.</summary>
     Task SaveAsync(OperationRecord record, CancellationToken cancellationToken);
 
-    /// <summary>One operation by id, or null.</summary>
+    /// <summary>The operation with <paramref name="id"/>, or null.</summary>
     Task<OperationRecord?> GetAsync(Guid id, CancellationToken cancellationToken);
 
     /// <summary>Operations newest first, optionally of one ensemble.</summary>
@@ -33,8 +33,7 @@ public sealed class InMemoryOperationJournal : IOperationJournal
         return Task.CompletedTask;
     }
 
-    public Task<OperationRecord?> GetAsync(Guid id, CancellationToken cancellationToken) =>
-        Task.FromResult(_records.TryGetValue(id, out var record) ? record : null);
+    public Task<OperationRecord?> GetAsync(Guid id, CancellationToken cancellationToken) => Task.FromResult(_records.GetValueOrDefault(id));
 
     public Task<IReadOnlyList<OperationRecord>> ListAsync(string? ensemble, int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<OperationRecord>>([.. _records.Values

@@ -16,18 +16,31 @@ namespace QuorumPortal.Portal.Tests.Testing;
 public sealed class PortalFactory : WebApplicationFactory<Program>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    private readonly bool _ownsDataDirectory;
 
     public PortalFactory()
         : this(new Dictionary<string, string?>())
     {
     }
 
-    public PortalFactory(IReadOnlyDictionary<string, string?> settings)
+    /// <param name="dataDirectory">
+    /// An existing data directory to run on (a restarted portal), left in place at dispose: the caller deletes it.
+    /// Default: a new temporary directory, deleted at dispose.
+    /// </param>
+    public PortalFactory(IReadOnlyDictionary<string, string?> settings, string? dataDirectory = null)
     {
         Settings = settings;
+        DataDirectory = dataDirectory ?? NewDataDirectory();
+        _ownsDataDirectory = dataDirectory is null;
     }
 
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "qp-portal-" + Guid.NewGuid().ToString("N"));
+    public string DataDirectory { get; }
+
+    /// <summary>How the portal's API writes JSON (web casing, enums by name).</summary>
+    public static JsonSerializerOptions JsonOptions => Json;
+
+    /// <summary>A fresh temporary directory path (not created), for portals that share it across a restart.</summary>
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "qp-portal-" + Guid.NewGuid().ToString("N"));
 
     public IReadOnlyDictionary<string, string?> Settings { get; }
 
@@ -60,35 +73,13 @@ public sealed class PortalFactory : WebApplicationFactory<Program>
     /// Polls <c>/api/ensembles</c> every 50 ms until <paramref name="condition"/> holds or <paramref name="timeout"/>
     /// passes; the poll interval only paces the requests, the wait is on the condition.
     /// </summary>
-    public async Task<IReadOnlyList<EnsembleDto>> WaitForEnsemblesAsync(HttpClient client, Func<IReadOnlyList<EnsembleDto>, bool> condition, TimeSpan timeout)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        IReadOnlyList<EnsembleDto> last = [];
-        while (!deadline.IsCancellationRequested)
-        {
-            last = await GetEnsemblesAsync(client, CancellationToken.None);
-            if (condition(last))
-            {
-                return last;
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
-
-        throw new TimeoutException($"condition not met within {timeout}; last /api/ensembles: {JsonSerializer.Serialize(last, Json)}");
-    }
+    public Task<IReadOnlyList<EnsembleDto>> WaitForEnsemblesAsync(HttpClient client, Func<IReadOnlyList<EnsembleDto>, bool> condition, TimeSpan timeout) =>
+        Eventually.WaitAsync(() => GetEnsemblesAsync(client, CancellationToken.None), condition, timeout, "the condition on /api/ensembles");
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (Directory.Exists(DataDirectory))
+        if (_ownsDataDirectory && Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);
         }

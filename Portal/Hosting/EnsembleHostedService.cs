@@ -1,23 +1,24 @@
 using Microsoft.Extensions.Options;
-using QuorumPortal.Engine.Embedded;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
+using QuorumPortal.Engine.Persistence;
 using QuorumPortal.Portal.Configuration;
 
 namespace QuorumPortal.Portal.Hosting;
 
 /// <summary>
-/// Starts the portal's ensembles with the host and stops them with it: at startup the embedded demo ensemble
-/// (created on first run, recovered from its data directory after that); at shutdown every monitor, then
-/// every member, gracefully.
+/// Starts the portal's ensembles with the host and stops them with it. At startup every ensemble in the catalog is
+/// brought back from its stored members and directory; the embedded demo is created and stored on first run. At
+/// shutdown the operation coordinator goes first, so a running operation ends interrupted and is saved while its
+/// ensemble still runs; then every monitor, then every member, gracefully.
 /// </summary>
 public sealed partial class EnsembleHostedService(
     EnsembleRegistry registry,
-    OperationCoordinator operations,
+    OperationCoordinator coordinator,
+    IEnsembleCatalog catalog,
+    EnsembleLauncher launcher,
     IOptions<PortalOptions> options,
-    IHostEnvironment environment,
-    TimeProvider timeProvider,
     ILogger<EnsembleHostedService> logger) : IHostedService
 {
     public const string DemoName = "demo";
@@ -25,33 +26,58 @@ public sealed partial class EnsembleHostedService(
     /// <summary>The demo: three participants with a 200 ms tick, so a killed leader is replaced in well under a second.</summary>
     public static EnsembleSpec DemoSpec { get; } = EnsembleSpec.OfSize(DemoName, 3, EnsembleSettings.Fast);
 
+    /// <summary>The demo's directory, relative to the data directory (stored so, so the data directory can move).</summary>
+    public static string DemoDirectory { get; } = Path.Combine("ensembles", DemoName);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var portal = options.Value;
-        if (!portal.DemoEnsemble)
+        var demoEnabled = options.Value.DemoEnsemble;
+        var stored = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var ensemble in stored)
         {
-            return;
+            if (ensemble.Name == DemoName && !demoEnabled)
+            {
+                LogDemoDisabled(logger, DemoName);
+                continue;
+            }
+
+            try
+            {
+                await launcher.LaunchAsync(ensemble, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One ensemble that cannot come back (ZooKeeper uninstalled, a port taken) must not keep the others down.
+                LogLaunchFailed(logger, e, ensemble.Name, ensemble.Backend);
+            }
         }
 
-        var directory = Path.Combine(portal.ResolveDataDirectory(environment.ContentRootPath), "ensembles", DemoName);
-        var firstRun = !Directory.Exists(directory);
-        Directory.CreateDirectory(directory);
-        var demo = new EmbeddedEnsemble(DemoSpec, directory, new EmbeddedOptions(), timeProvider);
-        await registry.AddAsync(demo, cancellationToken).ConfigureAwait(false);
-        LogDemoStarted(logger, DemoName, DemoSpec.Members.Count, directory, firstRun ? "created" : "recovered from disk");
+        if (demoEnabled && stored.All(e => e.Name != DemoName))
+        {
+            var existed = Directory.Exists(Path.Combine(launcher.DataRoot, DemoDirectory));
+            await launcher.CreateAsync(StoredEnsemble.For(DemoSpec, DemoDirectory), "system", "the demo ensemble, created on first run", cancellationToken).ConfigureAwait(false);
+            LogDemoCreated(logger, DemoName, DemoSpec.Members.Count, existed ? "its directory existed and was recovered" : "new directory");
+        }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    private readonly Once _stop = new();
+
+    public Task StopAsync(CancellationToken cancellationToken) => _stop.RunAsync(async () =>
     {
-        // Operations first: a running one ends interrupted (and is journaled) before its members stop under it.
-        await operations.DisposeAsync().ConfigureAwait(false);
+        await coordinator.DisposeAsync().ConfigureAwait(false);
         await registry.StopAsync(cancellationToken).ConfigureAwait(false);
         LogStopped(logger);
-    }
+    });
 
-    [LoggerMessage(1, LogLevel.Information, "Ensemble {Ensemble} ({Members} embedded members) started, data in {Directory} ({How})")]
-    private static partial void LogDemoStarted(ILogger logger, string ensemble, int members, string directory, string how);
+    [LoggerMessage(1, LogLevel.Information, "Ensemble {Ensemble} ({Members} embedded members) created and stored in the catalog ({How})")]
+    private static partial void LogDemoCreated(ILogger logger, string ensemble, int members, string how);
 
     [LoggerMessage(2, LogLevel.Information, "Every ensemble stopped")]
     private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(3, LogLevel.Error, "Ensemble {Ensemble} ({Backend}) could not be brought back from the catalog; the others start")]
+    private static partial void LogLaunchFailed(ILogger logger, Exception exception, string ensemble, BackendKind backend);
+
+    [LoggerMessage(4, LogLevel.Information, "Ensemble {Ensemble} is in the catalog but Portal:DemoEnsemble is false: not started")]
+    private static partial void LogDemoDisabled(ILogger logger, string ensemble);
 }

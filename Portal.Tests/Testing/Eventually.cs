@@ -1,0 +1,33 @@
+namespace QuorumPortal.Portal.Tests.Testing;
+
+internal static class Eventually
+{
+    /// <summary>
+    /// Reads until <paramref name="condition"/> holds or <paramref name="timeout"/> passes, then throws naming
+    /// <paramref name="what"/> and the last value. The 50 ms pause only paces the reads; the wait is on the condition.
+    /// </summary>
+    public static async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan timeout, string what)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        T last = default!;
+        while (!deadline.IsCancellationRequested)
+        {
+            last = await read();
+            if (condition(last))
+            {
+                return last;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        throw new TimeoutException($"{what} did not happen within {timeout}; last seen: {System.Text.Json.JsonSerializer.Serialize(last, PortalFactory.JsonOptions)}");
+    }
+}
