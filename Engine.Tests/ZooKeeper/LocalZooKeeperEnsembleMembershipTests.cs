@@ -41,7 +41,8 @@ public sealed class LocalZooKeeperEnsembleMembershipTests(ITestOutputHelper outp
         // syncLimit 100 ticks: the leader waits 20 s for its paused followers, so the other change stays pending that long.
         // Local sessions: a new global session is a transaction, queued behind the pending change, so the backend could
         // not open one until that change had committed; a local session needs no quorum.
-        var ensemble = await StartAsync(new EnsembleSettings { TickTime = 200, InitLimit = 100, SyncLimit = 100 }, "localSessionsEnabled=true");
+        var settings = new EnsembleSettings { TickTime = 200, InitLimit = 100, SyncLimit = 100, MaxSessionTimeout = 30_000 };
+        var ensemble = await StartAsync(settings, "localSessionsEnabled=true");
         var seen = await ensemble.WaitForAsync(s => s.HasQuorum && s.ServingVoters == 3, Patience);
         var leader = ensemble.Supervisor.Member(seen.LeaderId!.Value);
         var followers = seen.Statuses.Where(s => s.State == PeerState.Following).Select(s => s.ServerId).ToArray();
@@ -51,7 +52,7 @@ public sealed class LocalZooKeeperEnsembleMembershipTests(ITestOutputHelper outp
         await other.AddAuthDigestAsync("super", ensemble.Supervisor.SuperPassword!);
 
         Task<NodeData> pending;
-        ReconfigurationException error;
+        Task<ReconfigResult> ours;
         foreach (var id in followers)
         {
             ensemble.Supervisor.Member(id).Pause();
@@ -62,8 +63,9 @@ public sealed class LocalZooKeeperEnsembleMembershipTests(ITestOutputHelper outp
             pending = other.ReconfigAsync(null, $"{followers[0]}");
             // The leader writes the proposed configuration to <its dynamic file>.next when it proposes it.
             await WaitUntilAsync(() => Directory.GetFiles(leader.Directory, "*.next").Length > 0, "the leader to propose the other change");
-
-            error = await Assert.ThrowsAsync<ReconfigurationException>(() => ensemble.ReconfigureAsync([joiner], [], CancellationToken.None));
+            ours = ensemble.ReconfigureAsync([joiner], [], CancellationToken.None);
+            // ZooKeeper refuses at once but orders the answer after the pending change, which commits once the followers run.
+            await WaitUntilAsync(() => ours.IsCompleted || leader.LogTail(5000).Contains("Error:KeeperErrorCode = ReconfigInProgress", StringComparison.Ordinal), "the leader to refuse our change");
         }
         finally
         {
@@ -73,13 +75,14 @@ public sealed class LocalZooKeeperEnsembleMembershipTests(ITestOutputHelper outp
             }
         }
 
+        var error = await Assert.ThrowsAsync<ReconfigurationException>(() => ours);
         output.WriteLine(error.Message);
         Assert.Equal(CoordinationError.ReconfigInProgress, error.Error);
         Assert.Equal(JoinerOutcome.RolledBack, error.JoinerOutcome);
-        Assert.Contains("another membership change is being committed right now", error.Message, StringComparison.Ordinal);
+        Assert.Contains("another membership change was being committed when this one arrived", error.Message, StringComparison.Ordinal);
         Assert.Contains("server.4 was stopped and decommissioned", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(ensemble.Members, m => m.ServerId == 4);
-        await pending; // the other change commits once the followers ack it
+        await pending; // the other change committed once the followers acked it
         Assert.True(await ensemble.RefreshConfigurationAsync(CancellationToken.None));
         Assert.Equal(new[] { 1, 2, 3 }.Where(id => id != followers[0]), ensemble.Configuration.Select(m => m.ServerId).Order());
     }

@@ -72,8 +72,9 @@ public sealed class ReconfigurationException : InvalidOperationException
         var (what, todo) = error switch
         {
             CoordinationError.ReconfigInProgress => (
-                "another membership change is being committed right now (ReconfigInProgress)",
-                "Wait until that change has committed, look at the new membership, then retry if it is still needed."),
+                // ZooKeeper orders this answer after the change in flight, so by now that change is settled.
+                "another membership change was being committed when this one arrived (ReconfigInProgress)",
+                "Look at the membership as it is now, with that other change in it, then retry if this change is still needed."),
             CoordinationError.NewConfigNoQuorum => (
                 "fewer than a majority of the participants of the new configuration are running and synced with the leader (NewConfigNoQuorum)",
                 "Start the members that are down or wait until they follow the leader, or change fewer members at once, then retry."),
@@ -102,13 +103,15 @@ public sealed class ReconfigurationException : InvalidOperationException
     }
 
     /// <summary>A joiner did not sync with the leader in time; the change was not sent.</summary>
-    /// <param name="evidence">Where to look (its log), or the last warning its log held when the joiner's files are gone.</param>
+    /// <param name="log">Where its log is, while its directory is kept.</param>
+    /// <param name="lastWarning">The last warning its log held, kept for when its directory is gone.</param>
     public static ReconfigurationException NotSynced(
-        string ensemble, int serverId, TimeSpan waited, string state, string? evidence, IReadOnlyList<int> joiners, JoinerOutcome outcome) =>
+        string ensemble, int serverId, TimeSpan waited, string state, string? log, string? lastWarning, IReadOnlyList<int> joiners, JoinerOutcome outcome) =>
         new(
             $"{ensemble}: server.{serverId} did not sync with the leader within {waited.TotalSeconds:0.#} s (it is {state}), so it was not added. " +
             $"Nothing was changed in the configuration. {JoinerState(joiners, outcome)}" +
-            $"Check that it can reach the leader's quorum port and the members' election ports{(evidence is null ? string.Empty : $" ({evidence})")}, then provision and add it again.",
+            $"Check that it can reach the leader's quorum port and the members' election ports{(log is null ? string.Empty : $" (its log: {log})")}, then provision and add it again." +
+            (lastWarning is null ? string.Empty : $" Its log's last warning: {lastWarning}"),
             null)
         {
             Joiners = joiners,

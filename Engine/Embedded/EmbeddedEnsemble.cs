@@ -357,7 +357,7 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
             {
                 var outcome = await RollBackAsync(joining, options).ConfigureAwait(false);
                 throw ReconfigurationException.NotSynced(Name, joiner.ServerId, MembershipChange.SyncLimit(Settings),
-                    status.State + (status.Error is null ? string.Empty : ": " + status.Error), null, joinerIds, outcome);
+                    status.State + (status.Error is null ? string.Empty : ": " + status.Error), null, null, joinerIds, outcome);
             }
         }
 

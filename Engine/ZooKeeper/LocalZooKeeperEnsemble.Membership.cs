@@ -190,12 +190,18 @@ public sealed partial class LocalZooKeeperEnsemble
 
         // The log's last complaint is kept for the message: a rollback deletes a fresh joiner's directory.
         var member = _supervisor.Member(joiner.ServerId);
-        var complaint = member.LogTail(200).Split('\n').LastOrDefault(l => l.Contains(" WARN ", StringComparison.Ordinal) || l.Contains(" ERROR ", StringComparison.Ordinal));
+        var complaint = member.LogTail(500).Split('\n').LastOrDefault(IsComplaint)?.Trim();
         var outcome = await RollBackAsync(joiners, options, cancellationToken).ConfigureAwait(false);
         throw ReconfigurationException.NotSynced(
             Name, joiner.ServerId, MembershipChange.SyncLimit(Settings), Describe(status),
-            outcome == JoinerOutcome.RolledBack ? complaint?.Trim() : $"its log {member.LogPath}", [.. joiners.Select(j => j.Spec.ServerId)], outcome);
+            outcome == JoinerOutcome.RolledBack ? null : member.LogPath, complaint, [.. joiners.Select(j => j.Spec.ServerId)], outcome);
     }
+
+    // Errors, and warnings about reaching peers; not the configuration notices every start logs.
+    private static bool IsComplaint(string line) =>
+        line.Contains(" ERROR ", StringComparison.Ordinal)
+        || (line.Contains(" WARN ", StringComparison.Ordinal)
+            && (line.Contains("connect", StringComparison.OrdinalIgnoreCase) || line.Contains("exception", StringComparison.OrdinalIgnoreCase) || line.Contains("cannot", StringComparison.OrdinalIgnoreCase)));
 
     private static string Describe(MemberStatus status) => status.State + (status.Error is null ? string.Empty : ": " + status.Error);
 }
