@@ -44,7 +44,7 @@ internal static class ZooKeeperReconfig
         var joiningText = joiners.Count == 0 ? null : string.Join(",", joiners.Select(j => j.ToConfigLine()));
         var leavingText = leaving.Count == 0 ? null : string.Join(",", leaving.Select(id => id.ToString(CultureInfo.InvariantCulture)));
         var joinerIds = joiners.Select(j => j.ServerId).ToArray();
-        var sent = false;
+        var sends = 0;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -59,26 +59,39 @@ internal static class ZooKeeperReconfig
 
                     var before = await client.GetConfigAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                     var (fromVersion, fromMembers) = ParseConfig(Encoding.UTF8.GetString(before.Data));
-                    if (sent && IsApplied(fromMembers, joiners, leaving))
+                    if (sends > 0 && IsApplied(fromMembers, joiners, leaving))
                     {
                         return (fromVersion, fromMembers); // the lost attempt was applied
                     }
 
-                    sent = true;
+                    sends++;
                     var after = await client.ReconfigAsync(joiningText, leavingText, fromConfig: expectedVersion ?? fromVersion, cancellationToken: cancellationToken).ConfigureAwait(false);
                     return ParseConfig(Encoding.UTF8.GetString(after.Data));
                 }
             }
-            catch (CoordinationException e) when (e.Error == CoordinationError.ConnectionLoss && attempt < MaxAttempts && (sent || attempt == 1))
+            catch (CoordinationException e) when (e.Error == CoordinationError.ConnectionLoss && attempt < MaxAttempts && (sends > 0 || attempt == 1))
             {
             }
             catch (CoordinationException e) when (!e.OutcomeUnknown && e.Error is not (CoordinationError.SessionExpired or CoordinationError.NoQuorum))
             {
                 var now = await TryReadConfigAsync(connect, cancellationToken).ConfigureAwait(false);
-                var outcome = await rollBack(cancellationToken).ConfigureAwait(false);
+                if (sends > 1 && now is { } settled && IsApplied(settled.Members, joiners, leaving))
+                {
+                    return settled; // refused as a repeat (ReconfigInProgress, BadVersion) of an earlier attempt that went through
+                }
+
+                if (sends > 1 && now is null)
+                {
+                    throw ReconfigurationException.Unknown(ensemble, e, joinerIds);
+                }
+
+                // Never roll back a joiner that is in the configuration after all.
+                var outcome = now is { } n && joiners.Any(j => n.Members.Any(m => m.ServerId == j.ServerId))
+                    ? JoinerOutcome.LeftAsIs
+                    : await rollBack(cancellationToken).ConfigureAwait(false);
                 throw ReconfigurationException.Refused(ensemble, e.Error, e.Message, expectedVersion, now, joinerIds, outcome, e);
             }
-            catch (Exception e) when (e is CoordinationException or TimeoutException or IOException or System.Net.Sockets.SocketException && !sent)
+            catch (Exception e) when (e is CoordinationException or TimeoutException or IOException or System.Net.Sockets.SocketException && sends == 0)
             {
                 var outcome = await rollBack(cancellationToken).ConfigureAwait(false);
                 throw ReconfigurationException.Unreachable(ensemble, e, joinerIds, outcome);
