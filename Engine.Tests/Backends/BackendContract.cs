@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using QuorumPortal.Engine.Backends;
@@ -21,6 +22,9 @@ public abstract class BackendContract(ITestOutputHelper output)
 
     /// <summary>How long a failover may take on this backend.</summary>
     protected virtual TimeSpan FailoverBound => TimeSpan.FromSeconds(10);
+
+    /// <summary>Starts a provisioned member so that it can never reach its peers (embedded: isolated on the network; ZooKeeper: paused).</summary>
+    protected abstract Task StartUnreachableAsync(IEnsembleBackend backend, int serverId);
 
     [Fact]
     public async Task Start_ThreeMembers_ExactlyOneLeaderAllSynced()
@@ -130,11 +134,216 @@ public abstract class BackendContract(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Reconfigure_WhileJoinerSyncs_QuorumKeepsServingWrites()
+    {
+        await using var scope = new Scope(this, 3);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+        await using var writer = await scope.Backend.OpenClientAsync(new ClientOptions { ServerIds = [1, 2, 3] }, CancellationToken.None);
+        var payload = new byte[4096];
+        for (var i = 0; i < 300; i++)
+        {
+            await writer.CreateAsync($"/bulk-{i}", payload); // something for the joiner to sync
+        }
+
+        using var stop = new CancellationTokenSource();
+        var acked = new ConcurrentQueue<(int Index, long At)>();
+        var writing = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await writer.CreateAsync($"/during-{i}", Encoding.UTF8.GetBytes($"{i}"));
+                acked.Enqueue((i, Stopwatch.GetTimestamp()));
+            }
+        });
+
+        var joinStarted = Stopwatch.GetTimestamp();
+        var joiner = await scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = 4 }, CancellationToken.None);
+        await scope.Backend.StartMemberAsync(4, CancellationToken.None);
+        await scope.WaitForAsync(s => s.Status(4)?.IsServing == true);
+        var synced = Stopwatch.GetTimestamp();
+        await scope.Backend.ReconfigureAsync([joiner], [], CancellationToken.None);
+        await scope.WaitForAsync(s => s.VoterCount == 4 && s.ServingVoters == 4);
+        await stop.CancelAsync();
+        await writing; // a write that failed fails the test here
+
+        var whileSyncing = acked.Count(a => a.At > joinStarted && a.At < synced);
+        Output.WriteLine($"{acked.Count} writes acknowledged, {whileSyncing} between the joiner's start and its sync");
+        Assert.True(whileSyncing > 0, "no write was acknowledged while the joiner started and synced");
+        await using var reader = await scope.Backend.OpenClientAsync(new ClientOptions { ServerIds = [4] }, CancellationToken.None);
+        await reader.SyncAsync();
+        foreach (var (index, _) in acked)
+        {
+            Assert.Equal($"{index}", Encoding.UTF8.GetString((await reader.GetDataAsync($"/during-{index}")).Data));
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Reconfigure_RemovedIdAddedBack_RejoinsAndServesTheData(bool freshData)
+    {
+        await using var scope = new Scope(this, 3);
+        var before = await scope.WaitForAsync(s => s.ServingVoters == 3);
+        await using var writer = await scope.Backend.OpenClientAsync(new ClientOptions(), CancellationToken.None);
+        await writer.CreateAsync("/before-removal", Encoding.UTF8.GetBytes("1"));
+        var follower = before.Statuses.First(s => s.State == PeerState.Following).ServerId;
+
+        await scope.Backend.ReconfigureAsync([], [follower], CancellationToken.None);
+        await scope.WaitForAsync(s => s.VoterCount == 2 && s.ServingVoters == 2);
+        await writer.CreateAsync("/while-removed", Encoding.UTF8.GetBytes("2"));
+        if (freshData)
+        {
+            await scope.Backend.DecommissionMemberAsync(follower, deleteData: true, CancellationToken.None);
+        }
+
+        var again = await scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = follower }, CancellationToken.None);
+        await scope.Backend.StartMemberAsync(follower, CancellationToken.None);
+        await scope.WaitForAsync(s => s.Status(follower)?.IsServing == true);
+        await scope.Backend.ReconfigureAsync([again], [], CancellationToken.None);
+        await scope.WaitForAsync(s => s.VoterCount == 3 && s.ServingVoters == 3);
+
+        Assert.Contains(scope.Backend.Configuration, m => m.ServerId == follower && m.IsVoter);
+        await using var reader = await scope.Backend.OpenClientAsync(new ClientOptions { ServerIds = [follower] }, CancellationToken.None);
+        await reader.SyncAsync();
+        Assert.Equal("1", Encoding.UTF8.GetString((await reader.GetDataAsync("/before-removal")).Data));
+        Assert.Equal("2", Encoding.UTF8.GetString((await reader.GetDataAsync("/while-removed")).Data));
+    }
+
+    [Fact]
+    public async Task Reconfigure_PlannedAgainstOlderVersion_BadVersionAndJoinerRolledBack()
+    {
+        await using var scope = new Scope(this, 3);
+        var (planned, follower) = await ChangeBehindTheOperatorsBackAsync(scope);
+        var joiner = await JoinAsync(scope, new MemberSpec { ServerId = 4 });
+
+        var error = await Assert.ThrowsAsync<ReconfigurationException>(() =>
+            scope.Backend.ReconfigureAsync([joiner], [], new ReconfigOptions { ExpectedConfigVersion = planned }, CancellationToken.None));
+
+        await AssertJoinerRolledBackAsync(scope, error, CoordinationError.BadVersion, [.. new[] { 1, 2, 3 }.Where(id => id != follower)]);
+        Assert.Contains($"planned against version {planned:x}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("plan the change again", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(scope.Directory, "server.4")), "the fresh joiner's directory is left behind");
+    }
+
+    [Fact]
+    public async Task Reconfigure_RefusedWithKeepJoiners_JoinerLeftRunningAndRetrySucceeds()
+    {
+        await using var scope = new Scope(this, 3);
+        var (planned, _) = await ChangeBehindTheOperatorsBackAsync(scope);
+        var joiner = await JoinAsync(scope, new MemberSpec { ServerId = 4 });
+
+        var error = await Assert.ThrowsAsync<ReconfigurationException>(() => scope.Backend.ReconfigureAsync(
+            [joiner], [], new ReconfigOptions { ExpectedConfigVersion = planned, KeepJoinersOnFailure = true }, CancellationToken.None));
+
+        Assert.Equal(JoinerOutcome.LeftRunning, error.JoinerOutcome);
+        Assert.Contains("server.4 is left running outside the configuration for you to retry", error.Message, StringComparison.Ordinal);
+        Assert.Contains(scope.Backend.Members, m => m.ServerId == 4);
+        Assert.DoesNotContain(scope.Backend.Configuration, m => m.ServerId == 4);
+        await scope.Backend.ReconfigureAsync([joiner], [], CancellationToken.None);
+        await scope.WaitForAsync(s => s.VoterCount == 3 && s.ServingVoters == 3 && s.Status(4)?.IsServing == true);
+    }
+
+    [Fact]
+    public async Task Reconfigure_NewConfigWithoutSyncedQuorum_RefusedAndJoinerRolledBack()
+    {
+        await using var scope = new Scope(this, 3);
+        var before = await scope.WaitForAsync(s => s.ServingVoters == 3);
+        var followers = before.Statuses.Where(s => s.State == PeerState.Following).Select(s => s.ServerId).ToArray();
+        await scope.Backend.StopMemberAsync(followers[0], StopMode.Kill, CancellationToken.None);
+        await scope.WaitForAsync(s => s.ServingVoters == 2);
+        var observer = await JoinAsync(scope, new MemberSpec { ServerId = 4, Role = MemberRole.Observer });
+
+        // Leader and the killed follower would be the only participants left: one of two synced.
+        var error = await Assert.ThrowsAsync<ReconfigurationException>(() => scope.Backend.ReconfigureAsync([observer], [followers[1]], CancellationToken.None));
+
+        await AssertJoinerRolledBackAsync(scope, error, CoordinationError.NewConfigNoQuorum, [1, 2, 3]);
+        Assert.Contains("fewer than a majority of the participants of the new configuration are running and synced", error.Message, StringComparison.Ordinal);
+        Assert.Contains("participants 1,2,3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Start the members that are down", error.Message, StringComparison.Ordinal);
+        await scope.WaitForAsync(s => s.ServingVoters == 2); // still serving
+    }
+
+    [Fact]
+    public async Task Reconfigure_JoinerNeverSyncs_RolledBackAndConfigurationUnchanged()
+    {
+        await using var scope = new Scope(this, 3);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+        var joiner = await scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = 4 }, CancellationToken.None);
+        await StartUnreachableAsync(scope.Backend, 4);
+
+        var error = await Assert.ThrowsAsync<ReconfigurationException>(() => scope.Backend.ReconfigureAsync([joiner], [], CancellationToken.None));
+
+        await AssertJoinerRolledBackAsync(scope, error, null, [1, 2, 3]);
+        Assert.Contains("server.4 did not sync with the leader within", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed in the configuration", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconfigure_RemoveEveryParticipant_RefusedAndNothingChanges()
+    {
+        await using var scope = new Scope(this, 3);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+
+        var error = await Assert.ThrowsAsync<ValidationException>(() => scope.Backend.ReconfigureAsync([], [1, 2, 3], CancellationToken.None));
+
+        Assert.Contains(error.Errors, e => e.Field == "leaving" && e.Rule.Contains("without a participant", StringComparison.Ordinal));
+        Assert.Equal(3, scope.Backend.Configuration.Count);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+    }
+
+    [Fact]
+    public async Task Provision_IdOfAMember_RefusedNamingIt()
+    {
+        await using var scope = new Scope(this, 3);
+
+        var error = await Assert.ThrowsAsync<ValidationException>(() => scope.Backend.ProvisionMemberAsync(new MemberSpec { ServerId = 2 }, CancellationToken.None));
+
+        Assert.Contains(error.Errors, e => e.Field == "server.2" && e.Rule.Contains("already used in contract (a participant of the configuration)", StringComparison.Ordinal));
+        Assert.Equal(3, scope.Backend.Members.Count);
+    }
+
+    /// <summary>The failed change's joiner, server.4, is gone: stopped, decommissioned, and the message says so.</summary>
+    private async Task AssertJoinerRolledBackAsync(Scope scope, ReconfigurationException error, CoordinationError? expected, int[] configuration)
+    {
+        Output.WriteLine(error.Message);
+        Assert.Equal(expected, error.Error);
+        Assert.Equal(JoinerOutcome.RolledBack, error.JoinerOutcome);
+        Assert.Contains("server.4 was stopped and decommissioned", error.Message, StringComparison.Ordinal);
+        Assert.Equal(configuration, scope.Backend.Configuration.Select(m => m.ServerId).Order());
+        Assert.DoesNotContain(scope.Backend.Members, m => m.ServerId == 4);
+        Assert.Equal(PeerState.Down, (await scope.Backend.ProbeAsync(4, CancellationToken.None)).State);
+    }
+
+    /// <summary>Reads the configuration version an operator would plan against, then changes the membership (removes a follower).</summary>
+    private static async Task<(long Planned, int Removed)> ChangeBehindTheOperatorsBackAsync(Scope scope)
+    {
+        var seen = await scope.WaitForAsync(s => s.ServingVoters == 3);
+        var planned = seen.Statuses.Max(s => s.ConfigVersion);
+        var follower = seen.Statuses.First(s => s.State == PeerState.Following).ServerId;
+        var result = await scope.Backend.ReconfigureAsync([], [follower], CancellationToken.None);
+        Assert.NotEqual(planned, result.ConfigVersion);
+        await scope.WaitForAsync(s => s.ServingVoters == 2);
+        return (planned, follower);
+    }
+
+    /// <summary>Provisions and starts <paramref name="member"/>, and waits until it serves (synced with the leader).</summary>
+    private static async Task<MemberSpec> JoinAsync(Scope scope, MemberSpec member)
+    {
+        var joiner = await scope.Backend.ProvisionMemberAsync(member, CancellationToken.None);
+        await scope.Backend.StartMemberAsync(member.ServerId, CancellationToken.None);
+        await scope.WaitForAsync(s => s.Status(member.ServerId)?.IsServing == true);
+        return joiner;
+    }
+
     /// <summary>One started backend in its own directory, stopped and deleted afterwards.</summary>
     protected sealed class Scope : IAsyncDisposable
     {
         private readonly BackendContract _contract;
         private readonly string _directory = Path.Combine(Path.GetTempPath(), "qp-contract-" + Guid.NewGuid().ToString("N"));
+
+        /// <summary>The backend's data directory: members live in <c>server.&lt;id&gt;</c> under it.</summary>
+        public string Directory => _directory;
 
         public Scope(BackendContract contract, int size)
         {
@@ -152,9 +361,9 @@ public abstract class BackendContract(ITestOutputHelper output)
         public async ValueTask DisposeAsync()
         {
             await Backend.DisposeAsync();
-            if (Directory.Exists(_directory))
+            if (System.IO.Directory.Exists(_directory))
             {
-                Directory.Delete(_directory, recursive: true);
+                System.IO.Directory.Delete(_directory, recursive: true);
             }
         }
     }

@@ -13,4 +13,10 @@ public sealed class EmbeddedBackendContractTests(ITestOutputHelper output) : Bac
         Output.WriteLine($"embedded ensemble seed {ensemble.Seed}, data in {dataDirectory}");
         return ensemble;
     }
+
+    protected override Task StartUnreachableAsync(IEnsembleBackend backend, int serverId)
+    {
+        ((EmbeddedEnsemble)backend).Network.Isolate(serverId);
+        return backend.StartMemberAsync(serverId, CancellationToken.None);
+    }
 }

@@ -17,6 +17,12 @@ public sealed class LocalZooKeeperBackendContractTests(ITestOutputHelper output)
         return ensemble;
     }
 
+    protected override async Task StartUnreachableAsync(IEnsembleBackend backend, int serverId)
+    {
+        await backend.StartMemberAsync(serverId, CancellationToken.None);
+        ((LocalZooKeeperEnsemble)backend).Supervisor.Member(serverId).Pause();
+    }
+
     [Fact]
     public async Task Reconfigure_JoinerNotStarted_RefusedAndNothingChanges()
     {

@@ -117,9 +117,11 @@ public sealed class AttachedZooKeeperEnsembleTests(ITestOutputHelper output) : I
         await using var attached = await AttachAsync(credentials: null);
         var follower = (await WaitServingAsync(attached, 3)).First(s => s.State == PeerState.Following).ServerId;
 
-        var error = await Assert.ThrowsAsync<CoordinationException>(() => attached.ReconfigureAsync([], [follower], CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ReconfigurationException>(() => attached.ReconfigureAsync([], [follower], CancellationToken.None));
 
         Assert.Equal(CoordinationError.NoAuth, error.Error);
+        Assert.Contains("Nothing of it was applied; the committed configuration is version", error.Message, StringComparison.Ordinal);
+        Assert.Contains("super user", error.Message, StringComparison.Ordinal);
         await attached.StartAsync(CancellationToken.None);
         Assert.Equal(3, attached.Configuration.Count(m => m.IsVoter));
     }

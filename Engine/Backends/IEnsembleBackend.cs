@@ -71,9 +71,20 @@ public interface IEnsembleBackend : IAsyncDisposable
     Task DecommissionMemberAsync(int serverId, bool deleteData, CancellationToken cancellationToken);
 
     /// <summary>Commits a membership change: adds running joiners, removes leavers.</summary>
+    /// <exception cref="ReconfigurationException">refused or failed; its message says what state the ensemble is in and what to do.</exception>
     Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, CancellationToken cancellationToken);
 
-    /// <summary>Records new settings; members pick them up when they next start.</summary>
+    /// <summary>
+    /// Commits a membership change with <paramref name="options"/>. When it fails, its joiners are stopped and
+    /// decommissioned unless <see cref="ReconfigOptions.KeepJoinersOnFailure"/> (or the outcome is unknown).
+    /// </summary>
+    /// <exception cref="ReconfigurationException">refused or failed; its message says what state the ensemble is in and what to do.</exception>
+    Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, ReconfigOptions options, CancellationToken cancellationToken) =>
+        options == ReconfigOptions.Default
+            ? ReconfigureAsync(joining, leaving, cancellationToken)
+            : throw new NotSupportedException($"the {Kind} backend takes no reconfiguration options");
+
+    /// <summary>Records new settings; members pick them up when they next start (a rolling restart applies them).</summary>
     Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken);
 
     Task<ICoordinationClient> OpenClientAsync(ClientOptions options, CancellationToken cancellationToken);

@@ -134,8 +134,8 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
         SendAsync(new SyncOp(), path, cancellationToken);
 
     /// <summary>Commits a new membership (ZooKeeper's reconfig) and returns the new configuration version.</summary>
-    internal async Task<long> ReconfigAsync(IReadOnlyList<Ensembles.MemberSpec> members, CancellationToken cancellationToken) =>
-        (long)(await SendAsync(new WriteOp(new ReconfigOp(members)), "/zookeeper/config", cancellationToken).ConfigureAwait(false)).Result!;
+    internal async Task<long> ReconfigAsync(IReadOnlyList<Ensembles.MemberSpec> members, long expectedVersion, CancellationToken cancellationToken) =>
+        (long)(await SendAsync(new WriteOp(new ReconfigOp(members, expectedVersion)), "/zookeeper/config", cancellationToken).ConfigureAwait(false)).Result!;
 
     private async Task<ClientReply> SendAsync(ClientOp op, string path, CancellationToken cancellationToken)
     {

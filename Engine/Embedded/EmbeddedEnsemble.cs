@@ -11,7 +11,7 @@ namespace QuorumPortal.Engine.Embedded;
 /// when no directory is given). Killing a member drops its memory and resets its connections; starting
 /// it again recovers from its directory.
 /// </summary>
-public sealed class EmbeddedEnsemble : IEnsembleBackend
+public sealed partial class EmbeddedEnsemble : IEnsembleBackend
 {
     private readonly string? _dataDirectory;
     private readonly EmbeddedOptions _options;
@@ -271,95 +271,6 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
         }
     }
 
-    public Task<MemberSpec> ProvisionMemberAsync(MemberSpec member, CancellationToken cancellationToken)
-    {
-        var errors = EnsembleSpec.ValidateMember(member).ToList();
-        if (errors.Count > 0)
-        {
-            throw new ValidationException(errors);
-        }
-
-        lock (_gate)
-        {
-            if (_members.ContainsKey(member.ServerId))
-            {
-                throw new ValidationException([new($"server.{member.ServerId}", $"server id {member.ServerId} is already used in {Name}")]);
-            }
-
-            // A joiner starts with the committed configuration plus itself, as ZooKeeper's does.
-            _members[member.ServerId] = new Member(member, [.. _configuration, member]);
-        }
-
-        return Task.FromResult(member);
-    }
-
-    public async Task DecommissionMemberAsync(int serverId, bool deleteData, CancellationToken cancellationToken)
-    {
-        if (Configuration.Any(m => m.ServerId == serverId))
-        {
-            throw new InvalidOperationException($"server {serverId} is in the configuration of {Name}; remove it first");
-        }
-
-        await StopMemberAsync(serverId, StopMode.Graceful, cancellationToken).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _members.Remove(serverId);
-        }
-
-        if (deleteData && _dataDirectory is not null && Directory.Exists(MemberDirectory(serverId)))
-        {
-            Directory.Delete(MemberDirectory(serverId), recursive: true);
-        }
-    }
-
-    public async Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, CancellationToken cancellationToken)
-    {
-        var current = Configuration;
-        foreach (var joiner in joining)
-        {
-            if (RunningPeer(joiner.ServerId) is null)
-            {
-                throw new InvalidOperationException($"server {joiner.ServerId} must be provisioned and started before it is added");
-            }
-        }
-
-        var members = current.Where(m => !leaving.Contains(m.ServerId) && joining.All(j => j.ServerId != m.ServerId)).Concat(joining).ToList();
-        var spec = new EnsembleSpec { Name = Name, Members = members, Settings = Settings };
-        var errors = spec.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ValidationException(errors);
-        }
-
-        // Ask a member that stays, so the answer does not depend on one that is leaving.
-        var client = new EmbeddedCoordinationClient(this, new ClientOptions
-        {
-            ServerIds = current.Where(m => !leaving.Contains(m.ServerId) && IsRunning(m.ServerId)).Select(m => m.ServerId).ToArray(),
-        }, _time);
-        long version;
-        await using (client.ConfigureAwait(false))
-        {
-            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            version = await client.ReconfigAsync(members, cancellationToken).ConfigureAwait(false);
-        }
-
-        lock (_gate)
-        {
-            if (version > ConfigurationVersion)
-            {
-                ConfigurationVersion = version;
-                _configuration = members;
-            }
-        }
-
-        foreach (var id in leaving)
-        {
-            await StopMemberAsync(id, StopMode.Graceful, cancellationToken).ConfigureAwait(false);
-        }
-
-        return new ReconfigResult(version, members);
-    }
-
     public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken)
     {
         settings.EnsureValid();
@@ -403,6 +314,9 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
         public RealTimeEventLoop? Loop { get; set; }
 
         public INodeStorage? Storage { get; set; }
+
+        /// <summary>A joiner whose data directory was created for it: rolling it back deletes the directory.</summary>
+        public bool FreshJoiner { get; set; }
 
         /// <summary>Without a data directory, the member's "disk" outlives its crashes here.</summary>
         public MemoryNodeStorage? MemoryStorage { get; set; }

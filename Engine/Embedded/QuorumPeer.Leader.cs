@@ -418,6 +418,11 @@ internal sealed partial class QuorumPeer
             return (CoordinationError.ReconfigInProgress, $"configuration {_pendingReconfigZxid:x} is not committed yet");
         }
 
+        if (op.ExpectedVersion >= 0 && op.ExpectedVersion != _tree.ConfigVersion)
+        {
+            return (CoordinationError.BadVersion, $"reconfiguration from version {op.ExpectedVersion:x}, but the last committed version is {_tree.ConfigVersion:x}");
+        }
+
         var newVoters = op.Members.Where(m => m.IsVoter).Select(m => m.ServerId).ToHashSet();
         if (newVoters.Count == 0)
         {

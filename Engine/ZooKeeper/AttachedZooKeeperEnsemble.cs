@@ -140,16 +140,23 @@ public sealed class AttachedZooKeeperEnsemble : IEnsembleBackend
     /// removes <paramref name="leaving"/>, with the attach credentials; then the members are those of the new config.
     /// A leaver keeps running: stopping it is its operator's job.
     /// </summary>
-    public async Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, CancellationToken cancellationToken)
+    public Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, CancellationToken cancellationToken) =>
+        ReconfigureAsync(joining, leaving, ReconfigOptions.Default, cancellationToken);
+
+    /// <summary>As above; the joiners are their operator's processes, so a failed change leaves them as they are.</summary>
+    public async Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, ReconfigOptions options, CancellationToken cancellationToken)
     {
         var current = Configuration;
         ZooKeeperReconfig.EnsureValid(Name, Settings, current, joining, leaving);
         var remaining = current.Where(m => !leaving.Contains(m.ServerId)).ToList();
         var (version, members) = await ZooKeeperReconfig.RunAsync(
+            Name,
             ct => ConnectAsync(remaining.Count > 0 ? Endpoints(remaining) : _connectionString, TimeSpan.FromSeconds(10), ct),
-            credentials: null, // ConnectAsync adds them to every session
+            null, // ConnectAsync adds the credentials to every session
             joining,
             leaving,
+            options.ExpectedConfigVersion,
+            _ => Task.FromResult(JoinerOutcome.None),
             cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {

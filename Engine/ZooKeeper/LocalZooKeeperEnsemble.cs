@@ -11,18 +11,24 @@ namespace QuorumPortal.Engine.ZooKeeper;
 /// <c>{rootDirectory}/server.{id}</c>, supervised by <see cref="LocalZooKeeperSupervisor"/>, probed with
 /// four-letter words, changed through ZooKeeper's own reconfig as the super user.
 /// </summary>
-public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
+public sealed partial class LocalZooKeeperEnsemble : IEnsembleBackend
 {
     private readonly LocalZooKeeperSupervisor _supervisor;
     private readonly ZooKeeperProbe _probe;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly Dictionary<int, MemberSpec> _joiners = [];
+    private readonly Dictionary<int, Joiner> _joiners = [];
+    private readonly SemaphoreSlim _reconfiguring = new(1, 1);
     private IReadOnlyList<MemberSpec> _configuration;
+    private long _configVersion;
     private EnsembleSettings _settings;
+    private bool _detached;
 
     /// <param name="spec">Name, members (ports 0 are allocated) and settings; validated.</param>
-    /// <param name="rootDirectory">Where the members' directories are; existing ones are reused as they are.</param>
+    /// <param name="rootDirectory">
+    /// Where the members' directories are; existing ones are reused as they are. To reopen an ensemble after a portal
+    /// restart, use <see cref="OpenExistingAsync"/>, which reads the membership from the members' own files.
+    /// </param>
     public LocalZooKeeperEnsemble(EnsembleSpec spec, string rootDirectory, ZooKeeperInstallation? installation = null, TimeProvider? time = null)
     {
         spec.EnsureValid();
@@ -34,11 +40,22 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
         _probe = new ZooKeeperProbe(new FourLetterWordClient(), _time);
     }
 
+    private LocalZooKeeperEnsemble(string name, LocalZooKeeperSupervisor supervisor, EnsembleSettings settings, IReadOnlyList<MemberSpec> configuration, long configVersion, TimeProvider? time)
+    {
+        Name = name;
+        _supervisor = supervisor;
+        _settings = settings;
+        _configuration = configuration;
+        _configVersion = configVersion;
+        _time = time ?? TimeProvider.System;
+        _probe = new ZooKeeperProbe(new FourLetterWordClient(), _time);
+    }
+
     public string Name { get; }
 
     public BackendKind Kind => BackendKind.LocalZooKeeper;
 
-    public BackendCapabilities Capabilities { get; } = new(ProcessControl: true, Reconfigure: true, ApplySettings: false, FaultInjection: true);
+    public BackendCapabilities Capabilities { get; } = new(ProcessControl: true, Reconfigure: true, ApplySettings: true, FaultInjection: true);
 
     public IReadOnlyList<MemberSpec> Members
     {
@@ -46,7 +63,7 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
         {
             lock (_gate)
             {
-                return [.. _configuration, .. _joiners.Values.Where(j => _configuration.All(c => c.ServerId != j.ServerId))];
+                return [.. _configuration, .. _joiners.Values.Select(j => j.Spec).Where(j => _configuration.All(c => c.ServerId != j.ServerId))];
             }
         }
     }
@@ -58,6 +75,18 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
             lock (_gate)
             {
                 return _configuration;
+            }
+        }
+    }
+
+    /// <summary>The version of <see cref="Configuration"/> as ZooKeeper numbers it (the zxid that committed it); 0 until read.</summary>
+    public long ConfigurationVersion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _configVersion;
             }
         }
     }
@@ -97,6 +126,24 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
             return;
         }
 
+        bool joining;
+        IReadOnlyList<MemberSpec> configuration;
+        lock (_gate)
+        {
+            joining = _joiners.ContainsKey(serverId);
+            configuration = _configuration;
+        }
+
+        if (joining)
+        {
+            _supervisor.PrepareJoinerStart(serverId, configuration);
+        }
+        else if (configuration.All(m => m.ServerId != serverId))
+        {
+            throw new InvalidOperationException(
+                $"server.{serverId} was removed from {Name}; it is not started again. To add it back, provision it again (its data is kept unless it was decommissioned with its data), start it and add it.");
+        }
+
         member.EnsurePortsFree();
         await member.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -106,137 +153,28 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
 
     public async Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken)
     {
-        var member = _supervisor.Member(serverId);
-        if (!member.IsRunning)
+        var member = _supervisor.Members.FirstOrDefault(m => m.ServerId == serverId);
+        if (member is not { IsRunning: true })
         {
-            return MemberStatus.Down(serverId, _time.GetUtcNow(), "stopped");
+            return MemberStatus.Down(serverId, _time.GetUtcNow(), member is null ? $"no server.{serverId} in {Name}" : "stopped");
         }
 
         return await _probe.ProbeAsync(member.Spec, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<MemberSpec> ProvisionMemberAsync(MemberSpec member, CancellationToken cancellationToken)
+    public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken)
     {
-        var errors = EnsembleSpec.ValidateMember(member).ToList();
+        settings.EnsureValid();
         lock (_gate)
         {
-            if (_configuration.Any(m => m.ServerId == member.ServerId) || _joiners.ContainsKey(member.ServerId))
-            {
-                errors.Add(new($"server.{member.ServerId}", $"server id {member.ServerId} is already used in {Name}"));
-            }
+            // ZooKeeper reads these keys only at start (its JMX setters are not reachable from here): each member's
+            // zoo.cfg is edited for its next start, and a rolling restart applies them.
+            _settings = settings;
+            _supervisor.WriteSettings(settings);
         }
 
-        if (errors.Count > 0)
-        {
-            throw new ValidationException(errors);
-        }
-
-        // The joiner's own files list the committed configuration plus itself, as ZooKeeper asks of a joiner.
-        var provisioned = _supervisor.Provision(new EnsembleSpec { Name = Name, Members = [.. Configuration, member], Settings = Settings, Backend = Kind });
-        var joiner = provisioned.First(m => m.ServerId == member.ServerId);
-        lock (_gate)
-        {
-            _joiners[joiner.ServerId] = joiner;
-        }
-
-        return Task.FromResult(joiner);
+        return Task.CompletedTask;
     }
-
-    public async Task DecommissionMemberAsync(int serverId, bool deleteData, CancellationToken cancellationToken)
-    {
-        if (Configuration.Any(m => m.ServerId == serverId))
-        {
-            throw new InvalidOperationException($"server {serverId} is in the configuration of {Name}; remove it first");
-        }
-
-        var member = _supervisor.Member(serverId);
-        await member.StopAsync(StopMode.Graceful, cancellationToken).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _joiners.Remove(serverId);
-        }
-
-        if (deleteData && Directory.Exists(member.Directory))
-        {
-            Directory.Delete(member.Directory, recursive: true);
-        }
-    }
-
-    public async Task<ReconfigResult> ReconfigureAsync(IReadOnlyList<MemberSpec> joining, IReadOnlyList<int> leaving, CancellationToken cancellationToken)
-    {
-        var current = Configuration;
-        var joiners = joining.Select(j =>
-        {
-            lock (_gate)
-            {
-                return _joiners.TryGetValue(j.ServerId, out var provisioned) ? provisioned
-                    : throw new InvalidOperationException($"server {j.ServerId} must be provisioned and started before it is added");
-            }
-        }).ToList();
-        ZooKeeperReconfig.EnsureValid(Name, Settings, current, joiners, leaving);
-        foreach (var joiner in joiners)
-        {
-            await WaitUntilSyncedAsync(joiner, cancellationToken).ConfigureAwait(false);
-        }
-
-        // Ask members that stay, as the super user.
-        var remaining = current.Where(m => !leaving.Contains(m.ServerId)).ToList();
-        var (version, members) = await ZooKeeperReconfig.RunAsync(
-            ct => ConnectAsync(remaining.Where(m => _supervisor.Member(m.ServerId).IsRunning).ToList(), TimeSpan.FromSeconds(10), ct),
-            new DigestCredentials("super", _supervisor.SuperPassword!),
-            joiners,
-            leaving,
-            cancellationToken).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _configuration = members;
-            foreach (var joiner in joiners)
-            {
-                _joiners.Remove(joiner.ServerId);
-            }
-        }
-
-        foreach (var id in leaving)
-        {
-            await StopMemberAsync(id, StopMode.Graceful, cancellationToken).ConfigureAwait(false);
-        }
-
-        return new ReconfigResult(version, members);
-    }
-
-    /// <summary>
-    /// A joiner must follow the leader (synced) before it is added: otherwise the new configuration may lack a
-    /// synced quorum, and ZooKeeper refuses it with NewConfigNoQuorum. Waits up to initLimit ticks, twice over.
-    /// </summary>
-    private async Task WaitUntilSyncedAsync(MemberSpec joiner, CancellationToken cancellationToken)
-    {
-        if (!_supervisor.Member(joiner.ServerId).IsRunning)
-        {
-            throw new InvalidOperationException($"server {joiner.ServerId} must be started before it is added");
-        }
-
-        var limit = TimeSpan.FromMilliseconds(2.0 * Settings.TickTime * Settings.InitLimit);
-        var started = _time.GetTimestamp();
-        while (true)
-        {
-            var status = await ProbeAsync(joiner.ServerId, cancellationToken).ConfigureAwait(false);
-            if (status.IsServing)
-            {
-                return;
-            }
-
-            if (_time.GetElapsedTime(started) > limit)
-            {
-                throw new InvalidOperationException(
-                    $"server {joiner.ServerId} is not synced with the leader after {limit.TotalSeconds:0.#} s (it is {status.State}{(status.Error is null ? string.Empty : ": " + status.Error)}); nothing was changed");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(20, Settings.TickTime / 4)), _time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("settings of a local ZooKeeper ensemble are applied by a rolling restart, which is not built yet");
 
     public async Task<ICoordinationClient> OpenClientAsync(ClientOptions options, CancellationToken cancellationToken)
     {
@@ -255,5 +193,32 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
         }, cancellationToken);
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync(StopMode.Graceful, CancellationToken.None).ConfigureAwait(false);
+    /// <summary>
+    /// Lets go of the member processes without stopping them, as when the portal shuts down: <see cref="DisposeAsync"/>
+    /// stops nothing afterwards, and <see cref="OpenExistingAsync"/> on the same directory adopts them again.
+    /// </summary>
+    public void Detach()
+    {
+        lock (_gate)
+        {
+            _detached = true;
+        }
+    }
+
+    /// <summary>Stops every member gracefully, unless <see cref="Detach"/> was called.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        bool detached;
+        lock (_gate)
+        {
+            detached = _detached;
+        }
+
+        if (!detached)
+        {
+            await StopAsync(StopMode.Graceful, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _reconfiguring.Dispose();
+    }
 }

@@ -22,8 +22,11 @@ internal sealed record CreateSessionOp(int TimeoutMs) : TxnOp;
 /// <summary>Closes (or expires) <see cref="Txn.SessionId"/>: its ephemeral nodes are deleted.</summary>
 internal sealed record CloseSessionOp : TxnOp;
 
-/// <summary>The new membership, complete. Once applied, its version is the zxid that applied it.</summary>
-internal sealed record ReconfigOp(IReadOnlyList<MemberSpec> Members) : TxnOp;
+/// <summary>
+/// The new membership, complete. Once applied, its version is the zxid that applied it. <see cref="ExpectedVersion"/>
+/// (ZooKeeper's <c>fromConfig</c>; -1 for none) is checked by the leader before it proposes, and not logged.
+/// </summary>
+internal sealed record ReconfigOp(IReadOnlyList<MemberSpec> Members, long ExpectedVersion = -1) : TxnOp;
 
 /// <summary>
 /// One transaction: the header ZooKeeper's <c>TxnHeader</c> carries (session, cxid, zxid, time) and the

@@ -9,7 +9,9 @@ namespace QuorumPortal.Engine.ZooKeeper.Local;
 
 /// <summary>A port a member needs is taken; nothing was started.</summary>
 public sealed class PortInUseException(int serverId, string kind, string host, int port)
-    : InvalidOperationException($"server.{serverId} cannot start: its {kind} port {port} on {host} is already in use by another process; nothing was started")
+    : InvalidOperationException(
+        $"server.{serverId} cannot start: its {kind} port {port} on {host} is already in use by another process; nothing was started and server.{serverId} stays stopped. " +
+        "Stop the process that holds the port and start the member again; a joiner can instead be decommissioned and provisioned again with port 0 for a free one.")
 {
     public int ServerId { get; } = serverId;
 

@@ -11,7 +11,7 @@ namespace QuorumPortal.Engine.ZooKeeper.Local;
 /// per member. Processes outlive the supervisor: a new supervisor on the same root adopts them (pid file, live
 /// process, its command line names the member's <c>zoo.cfg</c>). Stop them with <see cref="StopAsync"/>.
 /// </summary>
-public sealed class LocalZooKeeperSupervisor
+public sealed partial class LocalZooKeeperSupervisor
 {
     private readonly ZooKeeperInstallation _installation;
     private readonly Dictionary<int, LocalZooKeeperMember> _members = [];
@@ -162,26 +162,12 @@ public sealed class LocalZooKeeperSupervisor
 
         var cfg = new StringBuilder();
         void Line(string key, object value) => cfg.Append(key).Append('=').Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append('\n');
-        Line("tickTime", settings.TickTime);
-        Line("initLimit", settings.InitLimit);
-        Line("syncLimit", settings.SyncLimit);
-        if (settings.MinSessionTimeout is int min)
+        foreach (var (key, value) in ZooKeeperConfigFile.SettingsLines(settings))
         {
-            Line("minSessionTimeout", min);
+            Line(key, value);
         }
 
-        if (settings.MaxSessionTimeout is int max)
-        {
-            Line("maxSessionTimeout", max);
-        }
-
-        Line("snapCount", settings.SnapCount); // unknown keys become zookeeper.<key> system properties, as snapCount must be
-        Line("maxClientCnxns", settings.MaxClientCnxns);
-        Line("globalOutstandingLimit", settings.GlobalOutstandingLimit);
-        Line("autopurge.snapRetainCount", settings.AutopurgeSnapRetainCount);
-        Line("autopurge.purgeInterval", settings.AutopurgePurgeInterval);
         Line("dataDir", data);
-        Line("4lw.commands.whitelist", settings.FourLetterWordWhitelist);
         Line("admin.enableServer", "false"); // Debian's package lacks the servlet jar Jetty needs
         Line("reconfigEnabled", "true");
         Line("standaloneEnabled", "false");
