@@ -53,7 +53,14 @@ public sealed class EmbeddedMonitorTests(ITestOutputHelper output)
         {
             for (var i = 0; i < 2000; i++)
             {
-                await client.CreateAsync($"/t{i}", new byte[16]);
+                // A loaded machine can make a follower miss syncLimit and drop its clients; a ZooKeeper client retries.
+                try
+                {
+                    await client.CreateAsync($"/t{i}", new byte[16]);
+                }
+                catch (CoordinationException e) when (e.OutcomeUnknown || e.Error == CoordinationError.NoQuorum)
+                {
+                }
             }
         });
         var samples = await events.WaitForAsync(seen => seen.OfType<ThroughputSample>().Any(s => s.ServerId is null && s.WritesPerSecond > 0));

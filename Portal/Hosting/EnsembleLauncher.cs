@@ -78,7 +78,7 @@ public sealed partial class EnsembleLauncher(
     public async Task<RegisteredEnsemble> LaunchAsync(StoredEnsemble stored, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stored);
-        var backend = CreateBackend(stored);
+        var backend = await OpenBackendAsync(stored, cancellationToken).ConfigureAwait(false);
         try
         {
             var registered = await registry.AddAsync(backend, cancellationToken).ConfigureAwait(false);
@@ -102,13 +102,31 @@ public sealed partial class EnsembleLauncher(
         {
             BackendKind.Embedded => new EmbeddedEnsemble(stored.Spec, DirectoryOf(stored), new EmbeddedOptions(), timeProvider),
 
-            // The supervisor reuses the members' directories as they are and adopts processes that still run;
-            // StartAsync starts the rest. TODO when branch zkops lands: LocalZooKeeperEnsemble.OpenExistingAsync, which
-            // takes the membership (joiners included) from the members' own files rather than from the catalog.
+            // A new local ensemble; one whose members' directories exist is reopened by OpenBackendAsync.
             BackendKind.LocalZooKeeper => new LocalZooKeeperEnsemble(stored.Spec, DirectoryOf(stored), time: timeProvider),
             BackendKind.AttachedZooKeeper => new AttachedZooKeeperEnsemble(stored.Name, stored.ConnectionString!, Credentials(stored), timeProvider),
             _ => throw new NotSupportedException($"{stored.Name}: backend {stored.Backend} is not known to this portal"),
         };
+    }
+
+    /// <summary>
+    /// The backend of a stored ensemble to launch. A local ZooKeeper ensemble whose member directories exist is
+    /// reopened from the members' own files (they know joiners and reconfigs the catalog may have missed), its live
+    /// processes adopted and the dead ones started; anything else is built from the catalog.
+    /// </summary>
+    private async Task<IEnsembleBackend> OpenBackendAsync(StoredEnsemble stored, CancellationToken cancellationToken)
+    {
+        if (stored.Backend == BackendKind.LocalZooKeeper)
+        {
+            stored.EnsureValid();
+            var directory = DirectoryOf(stored);
+            if (Directory.Exists(directory) && Directory.EnumerateFiles(directory, "zoo.cfg", SearchOption.AllDirectories).Any())
+            {
+                return await LocalZooKeeperEnsemble.OpenExistingAsync(stored.Name, directory, time: timeProvider, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return CreateBackend(stored);
     }
 
     private string DirectoryOf(StoredEnsemble stored) => Path.GetFullPath(stored.DataDirectory!, DataRoot);
