@@ -112,7 +112,7 @@ public sealed class LocalZooKeeperEnsemble : IEnsembleBackend
             return MemberStatus.Down(serverId, _time.GetUtcNow(), "stopped");
         }
 
-        return await _probe.ProbeAsync(member.Spec, cancellationToken).ConfigureAwait(false);
+        return await _probe.ProbeAsync(member.Spec, member.AdminServer, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<MemberSpec> ProvisionMemberAsync(MemberSpec member, CancellationToken cancellationToken)
