@@ -122,17 +122,17 @@ public static class AdminServerParser
                     continue;
                 }
 
-                var nameLength = Chars(ref reader, name);
+                var used = !reader.ValueIsEscaped && MntrFields.Reads(reader.ValueSpan);
+                var nameLength = used ? Chars(ref reader, name) : 0;
                 reader.Read();
-                switch (reader.TokenType)
+                metrics++;
+                if (used && reader.TokenType is JsonTokenType.Number or JsonTokenType.String)
                 {
-                    case JsonTokenType.Number or JsonTokenType.String when nameLength > 0:
-                        metrics++;
-                        fields.Read(name[..nameLength], value[..Chars(ref reader, value)], line: 0);
-                        break;
-                    default:
-                        reader.Skip(); // objects, arrays, booleans and nulls carry no metric the portal reads
-                        break;
+                    fields.Read(name[..nameLength], value[..Chars(ref reader, value)], line: 0);
+                }
+                else
+                {
+                    reader.Skip(); // fields the portal does not read; objects and arrays carry none
                 }
             }
         }

@@ -30,6 +30,33 @@ internal struct MntrFields(string answer)
     private long? _writeRequests;
     private long? _uptime;
 
+    // The names Read looks at, as UTF-8 and by length, so the AdminServer's ~550 fields are sorted out before any is decoded.
+    private static readonly byte[][][] KnownByLength = Enumerable.Range(0, 32).Select(length => new[]
+    {
+        "version", "server_state", "peer_state", "avg_latency", "min_latency", "max_latency", "packets_received", "packets_sent",
+        "num_alive_connections", "outstanding_requests", "znode_count", "approximate_data_size", "synced_followers", "learners",
+        "followers", "synced_observers", "quorum_size", "observer_master_id", "cnt_readlatency", "cnt_updatelatency", "uptime",
+    }.Where(n => n.Length == length).Select(System.Text.Encoding.UTF8.GetBytes).ToArray()).ToArray();
+
+    /// <summary>Whether <see cref="Read"/> uses the metric <paramref name="utf8Key"/> (no <c>zk_</c> prefix).</summary>
+    public static bool Reads(ReadOnlySpan<byte> utf8Key)
+    {
+        if (utf8Key.Length >= KnownByLength.Length)
+        {
+            return false;
+        }
+
+        foreach (var known in KnownByLength[utf8Key.Length])
+        {
+            if (utf8Key.SequenceEqual(known))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Reads one metric; <paramref name="key"/> has no <c>zk_</c> prefix. <paramref name="line"/> 0: no line numbers.</summary>
     /// <exception cref="FormatException">a numeric metric with a value that is not a number.</exception>
     public void Read(ReadOnlySpan<char> key, ReadOnlySpan<char> value, int line)

@@ -7,7 +7,8 @@ public sealed partial class ZooKeeperProbe
     /// <summary>
     /// <c>srvr</c>, then <c>mntr</c>, then <c>conf</c> when its cached answer is stale, each word a TCP connection. In
     /// sequence, not together: the member counts a word's connection among its clients, and one word at a time makes
-    /// that exactly one, which the status leaves out; sending them together saved no CPU (docs/benchmarks.md, zk-probe).
+    /// that exactly one, which the status leaves out. Sending them together made no difference to the CPU per probe
+    /// above this machine's run-to-run noise (docs/benchmarks.md, zk-probe).
     /// </summary>
     private async Task<MemberStatus> ProbeFourLetterWordsAsync(MemberSpec member, DateTimeOffset at, CancellationToken cancellationToken)
     {
