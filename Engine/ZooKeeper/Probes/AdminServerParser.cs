@@ -14,19 +14,19 @@ public static class AdminServerParser
     /// <summary>True when the answer is the AdminServer's "not currently serving requests" error (no quorum).</summary>
     public static bool IsNotServing(ReadOnlySpan<byte> json) => ErrorOf(json) == FourLetterWordClient.NotServingText;
 
-    /// <inheritdoc cref="ParseServerStats(ReadOnlySpan{byte})"/>
+    /// <summary>
+    /// <c>server_stats</c>: <c>version</c>, <c>read_only</c>, <c>node_count</c> and, in <c>server_stats</c>,
+    /// <c>server_state</c>, <c>last_processed_zxid</c>, latencies, packet counters, client connections and outstanding requests.
+    /// </summary>
+    /// <exception cref="FormatException">not JSON, an error answer (the message quotes it), or no server state or zxid.</exception>
     public static SrvrReport ParseServerStats(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
         return ParseServerStats(Encoding.UTF8.GetBytes(json)) with { Source = json.AsMemory() };
     }
 
-    /// <summary>
-    /// <c>server_stats</c>: <c>version</c>, <c>read_only</c>, <c>node_count</c> and, in <c>server_stats</c>,
-    /// <c>server_state</c>, <c>last_processed_zxid</c>, latencies, packet counters, client connections and outstanding requests.
-    /// </summary>
-    /// <exception cref="FormatException">not JSON, an error answer (the message quotes it), or no server state or zxid.</exception>
-    public static SrvrReport ParseServerStats(ReadOnlySpan<byte> json)
+    // From the pooled answer; the caller sets Source (the text Values are read from).
+    internal static SrvrReport ParseServerStats(ReadOnlySpan<byte> json)
     {
         const string Answer = "AdminServer server_stats";
         string? version = null, mode = null;
@@ -95,16 +95,16 @@ public static class AdminServerParser
         };
     }
 
-    /// <inheritdoc cref="ParseMonitor(ReadOnlySpan{byte})"/>
+    /// <summary><c>monitor</c>: the metrics of <c>mntr</c>, one field each, named without the <c>zk_</c> prefix.</summary>
+    /// <exception cref="FormatException">not JSON, an error answer, a non-numeric value for a numeric metric, or no <c>server_state</c>.</exception>
     public static MntrReport ParseMonitor(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
         return ParseMonitor(Encoding.UTF8.GetBytes(json)) with { Source = json.AsMemory() };
     }
 
-    /// <summary><c>monitor</c>: the metrics of <c>mntr</c>, one field each, named without the <c>zk_</c> prefix.</summary>
-    /// <exception cref="FormatException">not JSON, an error answer, a non-numeric value for a numeric metric, or no <c>server_state</c>.</exception>
-    public static MntrReport ParseMonitor(ReadOnlySpan<byte> json)
+    // From the pooled answer; the caller sets Source (the text Values are read from).
+    internal static MntrReport ParseMonitor(ReadOnlySpan<byte> json)
     {
         const string Answer = "AdminServer monitor";
         var fields = new MntrFields(Answer);
