@@ -1,14 +1,18 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.ZooKeeper.Probes;
 
 namespace QuorumPortal.Benchmarks;
 
 /// <summary>
-/// CPU and wall time of this process per probe of one member of a local 3-member ZooKeeper ensemble: (a) the full
-/// <see cref="ZooKeeperProbe"/> the monitor runs (<c>srvr</c>, <c>mntr</c>, <c>conf</c>: three TCP connections), (b) only
-/// <c>srvr</c> + <c>mntr</c> sent and parsed. Probes run <c>--concurrency</c> at a time; the servers' CPU is not counted.
+/// CPU and wall time of this process per probe of one follower of a local 3-member ZooKeeper ensemble, through each
+/// path of <see cref="ZooKeeperProbe"/>: (a) four-letter words (<c>srvr</c> then <c>mntr</c>, a TCP connection each;
+/// <c>conf</c> cached), (b) the AdminServer (<c>server_stats</c> then <c>monitor</c> on one kept-alive HTTP connection;
+/// <c>conf</c> cached). Then the parsers alone on answers already received. The servers' CPU is not counted.
 /// </summary>
-/// <remarks>Options: <c>--probes</c> (default 2000), <c>--warmup</c> (default 500), <c>--tick</c> ms (default 200), <c>--hz</c> (default 4),
+/// <remarks>Options: <c>--probes</c> (default 4000), <c>--warmup</c> (default 1000), <c>--tick</c> ms (default 200), <c>--hz</c> (default 4),
 /// <c>--concurrency</c> probes in flight (default 1; the monitor probes a round's members in parallel).</remarks>
 internal static class ZooKeeperProbeBenchmark
 {
@@ -16,52 +20,55 @@ internal static class ZooKeeperProbeBenchmark
 
     public static async Task RunAsync(BenchmarkArgs args)
     {
-        var probes = args.GetInt("probes", 2000);
-        var warmup = args.GetInt("warmup", 500);
+        var probes = args.GetInt("probes", 4000);
+        var warmup = args.GetInt("warmup", 1000);
         var hz = args.GetDouble("hz", 4);
         var concurrency = args.GetInt("concurrency", 1);
         var ensemble = ZooKeeperEnsembleWait.Create("zkprobe", args.GetInt("tick", 200), out var directory);
-        var results = new List<(string Key, object Value)> { ("probes", probes), ("concurrency", concurrency) };
+        var results = new List<(string Key, object Value)> { ("probes", probes), ("concurrency", concurrency), ("loadavg_start", LoadAverage()) };
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
             var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(60));
-            var member = ensemble.Members.First(m => m.ServerId != leader); // a follower, as most members are
-            Report.Progress($"ensemble serving, leader {leader}; probing follower {member.ServerId} on port {member.ClientPort}");
+            var member = ensemble.Supervisor.Members.First(m => m.ServerId != leader); // a follower, as most members are
+            var spec = member.Spec;
+            var admin = member.AdminServer
+                ?? throw new InvalidOperationException("the member has no AdminServer: is libservlet-api-java installed (/usr/share/java/servlet-api.jar)?");
+            Report.Progress($"ensemble serving, leader {leader}; probing follower {member.ServerId} on client port {spec.ClientPort}, AdminServer {admin}");
 
             var probe = new ZooKeeperProbe();
-            var client = new FourLetterWordClient();
-            var full = await MeasureAsync("full probe (srvr+mntr+conf)", probes, warmup, concurrency, async () =>
-            {
-                var status = await probe.ProbeAsync(member, CancellationToken.None);
-                if (status.Error is not null)
-                {
-                    throw new InvalidOperationException($"probe failed: {status.Error}");
-                }
-            });
-            var light = await MeasureAsync("srvr+mntr only", probes, warmup, concurrency, async () =>
-            {
-                SrvrParser.Parse(await client.SendAsync(member.Host, member.ClientPort, "srvr", CancellationToken.None));
-                MntrParser.Parse(await client.SendAsync(member.Host, member.ClientPort, "mntr", CancellationToken.None));
-            });
+            var words = await MeasureAsync("four-letter words (srvr, mntr; conf cached)", probes, warmup, concurrency, async () =>
+                Check(await probe.ProbeAsync(spec, CancellationToken.None), "srvr:"));
+            var adminServer = await MeasureAsync("AdminServer (server_stats, monitor; conf cached)", probes, warmup, concurrency, async () =>
+                Check(await probe.ProbeAsync(spec, admin, CancellationToken.None), "server_stats:"));
 
             // The parsers alone on answers already received, to split the probe's CPU into network and parsing.
-            var srvrText = await client.SendAsync(member.Host, member.ClientPort, "srvr", CancellationToken.None);
-            var mntrText = await client.SendAsync(member.Host, member.ClientPort, "mntr", CancellationToken.None);
-            var confText = await client.SendAsync(member.Host, member.ClientPort, "conf", CancellationToken.None);
-            Report.Progress($"answer sizes: srvr {srvrText.Length}, mntr {mntrText.Length}, conf {confText.Length} chars");
-            var parse = await MeasureAsync("parsing srvr+mntr+conf only", probes, warmup, 1, () =>
+            var client = new FourLetterWordClient();
+            var srvrText = await client.SendAsync(spec.Host, spec.ClientPort, "srvr", CancellationToken.None);
+            var mntrText = await client.SendAsync(spec.Host, spec.ClientPort, "mntr", CancellationToken.None);
+            var stats = Encoding.UTF8.GetBytes(await AdminServerClient.Shared.GetAsync(admin, "server_stats", CancellationToken.None));
+            var monitor = Encoding.UTF8.GetBytes(await AdminServerClient.Shared.GetAsync(admin, "monitor", CancellationToken.None));
+            Report.Progress($"answer sizes: srvr {srvrText.Length}, mntr {mntrText.Length}, server_stats {stats.Length}, monitor {monitor.Length} bytes");
+            var parseWords = await MeasureAsync("parsing srvr+mntr", probes, warmup, 1, () =>
             {
                 SrvrParser.Parse(srvrText);
                 MntrParser.Parse(mntrText);
-                ConfParser.Parse(confText);
+                return Task.CompletedTask;
+            });
+            var parseAdmin = await MeasureAsync("parsing server_stats+monitor", probes, warmup, 1, () =>
+            {
+                AdminServerParser.ParseServerStats(stats);
+                AdminServerParser.ParseMonitor(monitor);
                 return Task.CompletedTask;
             });
 
-            Add("full", full);
-            Add("srvr_mntr", light);
-            results.Add(("parse_cpu_us", parse.CpuMicroseconds));
-            results.Add(("parse_alloc_kb", parse.AllocatedKilobytes));
+            Add("words", words);
+            Add("admin", adminServer);
+            results.Add(("parse_words_cpu_us", parseWords.CpuMicroseconds));
+            results.Add(("parse_words_alloc_kb", parseWords.AllocatedKilobytes));
+            results.Add(("parse_admin_cpu_us", parseAdmin.CpuMicroseconds));
+            results.Add(("parse_admin_alloc_kb", parseAdmin.AllocatedKilobytes));
+            results.Add(("loadavg_end", LoadAverage()));
         }
         finally
         {
@@ -73,6 +80,8 @@ internal static class ZooKeeperProbeBenchmark
         void Add(string prefix, Measurement m)
         {
             results.Add(($"{prefix}_cpu_us", m.CpuMicroseconds));
+            results.Add(($"{prefix}_user_us", m.UserMicroseconds));
+            results.Add(($"{prefix}_sys_us", m.CpuMicroseconds - m.UserMicroseconds));
             results.Add(($"{prefix}_alloc_kb", m.AllocatedKilobytes));
             results.Add(($"{prefix}_wall_p50_ms", Report.Percentile(m.Wall, 50)));
             results.Add(($"{prefix}_wall_p99_ms", Report.Percentile(m.Wall, 99)));
@@ -80,7 +89,20 @@ internal static class ZooKeeperProbeBenchmark
         }
     }
 
-    private sealed record Measurement(double CpuMicroseconds, double AllocatedKilobytes, double[] Wall);
+    // A failed probe or one that took the other path would measure the wrong thing.
+    private static void Check(MemberStatus status, string rawStart)
+    {
+        if (status.Error is not null || status.Raw?.StartsWith(rawStart, StringComparison.Ordinal) != true)
+        {
+            throw new InvalidOperationException($"probe failed or took the other path: {status.Error ?? status.Raw?[..Math.Min(status.Raw.Length, 80)]}");
+        }
+    }
+
+    // The 1-minute load average: the machine is shared, and this says how busy it was.
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    private sealed record Measurement(double CpuMicroseconds, double UserMicroseconds, double AllocatedKilobytes, double[] Wall);
 
     private static async Task<Measurement> MeasureAsync(string what, int probes, int warmup, int concurrency, Func<Task> once)
     {
@@ -93,6 +115,7 @@ internal static class ZooKeeperProbeBenchmark
         var process = Process.GetCurrentProcess();
         process.Refresh();
         var cpuBefore = process.TotalProcessorTime;
+        var userBefore = process.UserProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var gc = GcSnapshot.Take();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
@@ -107,10 +130,12 @@ internal static class ZooKeeperProbeBenchmark
 
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / probes;
+        var user = (process.UserProcessorTime - userBefore).TotalMicroseconds / probes;
         var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1024.0 / probes;
         var sorted = wall.SortedMilliseconds();
-        Report.Progress($"{what}, {probes} probes: CPU {Report.Format(cpu)} µs/probe, allocated {Report.Format(allocated)} KiB/probe, wall {Report.Distribution(sorted)}");
+        Report.Progress(string.Create(CultureInfo.InvariantCulture,
+            $"{what}, {probes} probes: CPU {Report.Format(cpu)} µs/probe (user {Report.Format(user)}, sys {Report.Format(cpu - user)}), allocated {Report.Format(allocated)} KiB/probe, wall {Report.Distribution(sorted)}"));
         Report.Progress($"{what}: {GcSnapshot.Take().Since(gc)}");
-        return new Measurement(cpu, allocated, sorted);
+        return new Measurement(cpu, user, allocated, sorted);
     }
 }

@@ -159,7 +159,7 @@ public sealed partial class LocalZooKeeperEnsemble : IEnsembleBackend
             return MemberStatus.Down(serverId, _time.GetUtcNow(), member is null ? $"no server.{serverId} in {Name}" : "stopped");
         }
 
-        return await _probe.ProbeAsync(member.Spec, cancellationToken).ConfigureAwait(false);
+        return await _probe.ProbeAsync(member.Spec, member.AdminServer, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken)

@@ -38,6 +38,7 @@ public sealed class LocalZooKeeperMember
         Spec = spec;
         SuperPassword = superPassword;
         _installation = installation;
+        AdminServer = ReadAdminServer();
     }
 
     public MemberSpec Spec { get; }
@@ -53,6 +54,12 @@ public sealed class LocalZooKeeperMember
     public string PidPath => Path.Combine(Directory, "zookeeper.pid");
 
     public string DataDirectory => Path.Combine(Directory, "data");
+
+    /// <summary>
+    /// The AdminServer's commands URL (<c>http://host:port/commands/</c>) when <c>zoo.cfg</c> enables it, else null
+    /// (the installation lacks Jetty or the servlet API, or the member was provisioned before the portal enabled it).
+    /// </summary>
+    public Uri? AdminServer { get; }
 
     /// <summary>The super user's password (<c>super:&lt;password&gt;</c> digest auth), kept in <c>super.password</c>.</summary>
     public string SuperPassword { get; }
@@ -274,6 +281,31 @@ public sealed class LocalZooKeeperMember
         _process?.Dispose();
         _process = null;
         File.Delete(PidPath);
+    }
+
+    // admin.* as written at provisioning; ZooKeeper keeps them when it rewrites zoo.cfg.
+    private Uri? ReadAdminServer()
+    {
+        if (!File.Exists(ConfigPath))
+        {
+            return null;
+        }
+
+        string? enabled = null, address = null, port = null;
+        foreach (var line in File.ReadLines(ConfigPath))
+        {
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            switch (eq < 0 ? "" : line[..eq].Trim())
+            {
+                case "admin.enableServer": enabled = line[(eq + 1)..].Trim(); break;
+                case "admin.serverAddress": address = line[(eq + 1)..].Trim(); break;
+                case "admin.serverPort": port = line[(eq + 1)..].Trim(); break;
+            }
+        }
+
+        return enabled == "true" && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535
+            ? AdminServerClient.CommandsUrl(address is null or "0.0.0.0" ? Spec.Host : address, p)
+            : null;
     }
 
     // Guards every signal: a recycled pid must never be hit.

@@ -168,7 +168,18 @@ public sealed partial class LocalZooKeeperSupervisor
         }
 
         Line("dataDir", data);
-        Line("admin.enableServer", "false"); // Debian's package lacks the servlet jar Jetty needs
+        if (_installation.HasAdminServer)
+        {
+            // The AdminServer answers probes over one kept-alive HTTP connection instead of a TCP connection per word.
+            Line("admin.enableServer", "true");
+            Line("admin.serverAddress", member.Host);
+            Line("admin.serverPort", LoopbackPorts.Allocate(member.Host, 1)[0]);
+        }
+        else
+        {
+            Line("admin.enableServer", "false"); // Jetty or the servlet API is missing: ZooKeeper would only log that
+        }
+
         Line("reconfigEnabled", "true");
         Line("standaloneEnabled", "false");
         Line("dynamicConfigFile", dynamicFile);

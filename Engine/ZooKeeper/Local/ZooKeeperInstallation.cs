@@ -39,6 +39,13 @@ public sealed partial record ZooKeeperInstallation
     public ZooKeeperLogging Logging { get; init; }
 
     /// <summary>
+    /// Whether the class path can start ZooKeeper's AdminServer: Jetty and the servlet API. Debian's
+    /// <c>zookeeper.jar</c> lists the Jetty jars in its manifest but not the servlet API, which
+    /// <c>libservlet-api-java</c> (a dependency of <c>libjetty9-java</c>) installs as <c>servlet-api.jar</c>.
+    /// </summary>
+    public bool HasAdminServer { get; init; }
+
+    /// <summary>
     /// Finds Java (<c>JAVA_HOME</c>, else <c>java</c> on <c>PATH</c>) and ZooKeeper (<c>ZOOKEEPER_HOME</c>, else Debian's
     /// <c>/usr/share/java/zookeeper.jar</c>). <paramref name="environment"/> replaces the process environment (for tests).
     /// </summary>
@@ -47,10 +54,10 @@ public sealed partial record ZooKeeperInstallation
     {
         environment ??= Environment.GetEnvironmentVariable;
         var zooKeeperHome = environment("ZOOKEEPER_HOME");
-        var (jar, classPath, logging) = string.IsNullOrEmpty(zooKeeperHome)
+        var found = string.IsNullOrEmpty(zooKeeperHome)
             ? FromDebian(debianJavaDirectory)
             : FromHome(zooKeeperHome);
-        return new ZooKeeperInstallation { JavaPath = FindJava(environment), ZooKeeperJar = jar, ClassPath = classPath, Logging = logging };
+        return found with { JavaPath = FindJava(environment) };
     }
 
     /// <summary>True when <see cref="Locate"/> would succeed.</summary>
@@ -93,7 +100,11 @@ public sealed partial record ZooKeeperInstallation
         throw new ZooKeeperInstallationException($"Java was not found: JAVA_HOME is not set and there is no java on PATH; {InstallHint}");
     }
 
-    private static (string Jar, string[] ClassPath, ZooKeeperLogging Logging) FromDebian(string dir)
+    // Jetty's jars as zookeeper.jar's manifest names them (libjetty9-java); the servlet API is not among them.
+    private static readonly string[] DebianAdminServerJars =
+        ["jetty9-server.jar", "jetty9-servlet.jar", "jetty9-security.jar", "jetty9-http.jar", "jetty9-io.jar", "jetty9-util.jar"];
+
+    private static ZooKeeperInstallation FromDebian(string dir)
     {
         var jar = Path.Combine(dir, "zookeeper.jar");
         if (!File.Exists(jar))
@@ -101,15 +112,29 @@ public sealed partial record ZooKeeperInstallation
             throw new ZooKeeperInstallationException($"ZooKeeper was not found: ZOOKEEPER_HOME is not set and {jar} does not exist; {InstallHint}");
         }
 
-        // The jar's manifest Class-Path names its dependencies, but no SLF4J binding: add log4j 1.2 so the server logs.
+        // The jar's manifest Class-Path names its dependencies, but no SLF4J binding and no servlet API: add log4j 1.2
+        // so the server logs, and the servlet API so Jetty (and with it the AdminServer) can start. Without it
+        // ZooKeeper logs "Unable to load jetty" and runs without an AdminServer.
+        var classPath = new List<string> { jar };
+        var servletApi = Path.Combine(dir, "servlet-api.jar");
+        var hasAdminServer = File.Exists(servletApi) && DebianAdminServerJars.All(j => File.Exists(Path.Combine(dir, j)));
+        if (hasAdminServer)
+        {
+            classPath.Add(servletApi);
+        }
+
         var binding = Path.Combine(dir, "slf4j-log4j12.jar");
         var log4j = Path.Combine(dir, "log4j-1.2.jar");
-        return File.Exists(binding) && File.Exists(log4j)
-            ? (jar, [jar, binding, log4j], ZooKeeperLogging.Log4j12)
-            : (jar, [jar], ZooKeeperLogging.None);
+        var logging = File.Exists(binding) && File.Exists(log4j) ? ZooKeeperLogging.Log4j12 : ZooKeeperLogging.None;
+        if (logging == ZooKeeperLogging.Log4j12)
+        {
+            classPath.AddRange([binding, log4j]);
+        }
+
+        return new ZooKeeperInstallation { JavaPath = "", ZooKeeperJar = jar, ClassPath = classPath, Logging = logging, HasAdminServer = hasAdminServer };
     }
 
-    private static (string Jar, string[] ClassPath, ZooKeeperLogging Logging) FromHome(string home)
+    private static ZooKeeperInstallation FromHome(string home)
     {
         var dirs = new[] { home, Path.Combine(home, "lib") }.Where(Directory.Exists).ToArray();
         var jars = dirs.SelectMany(d => Directory.GetFiles(d, "*.jar")).Order(StringComparer.Ordinal).ToArray();
@@ -121,7 +146,9 @@ public sealed partial record ZooKeeperInstallation
         var logging = names.Any(n => n!.StartsWith("logback-classic", StringComparison.Ordinal)) ? ZooKeeperLogging.Logback
             : names.Any(n => n!.StartsWith("slf4j-log4j12", StringComparison.Ordinal)) ? ZooKeeperLogging.Log4j12
             : ZooKeeperLogging.None;
-        return (jar, jars, logging);
+        var hasAdminServer = names.Any(n => n!.StartsWith("jetty-server", StringComparison.Ordinal))
+            && names.Any(n => n!.Contains("servlet-api", StringComparison.Ordinal));
+        return new ZooKeeperInstallation { JavaPath = "", ZooKeeperJar = jar, ClassPath = jars, Logging = logging, HasAdminServer = hasAdminServer };
     }
 
     [GeneratedRegex(@"^zookeeper(-\d+\.\d+\.\d+(\.\d+)?)?\.jar$")]

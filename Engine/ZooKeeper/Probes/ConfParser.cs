@@ -40,14 +40,15 @@ public static class ConfParser
             throw new FormatException($"conf: the member is not serving requests (\"{FourLetterWordClient.NotServingText}\")");
         }
 
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var membership = new List<string>();
+        var values = new Dictionary<string, string>(32, StringComparer.Ordinal);
+        var members = new List<MemberSpec>();
         long version = 0;
         var inMembership = false;
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        var lineNumber = 0;
+        foreach (var rawLine in text.AsSpan().EnumerateLines())
         {
-            var line = lines[i].Trim();
+            lineNumber++;
+            var line = rawLine.Trim();
             if (line.Length == 0)
             {
                 continue;
@@ -62,23 +63,23 @@ public static class ConfParser
             var eq = line.IndexOf('=');
             if (eq <= 0)
             {
-                throw new FormatException($"conf line {i + 1} is not 'key=value': \"{MntrParser.Shorten(line)}\"");
+                throw new FormatException($"conf line {lineNumber} is not 'key=value': \"{MntrParser.Shorten(line)}\"");
             }
 
             if (!inMembership)
             {
-                values[line[..eq]] = line[(eq + 1)..];
+                values[line[..eq].ToString()] = line[(eq + 1)..].ToString();
             }
             else if (line.StartsWith("version=", StringComparison.Ordinal))
             {
-                if (!long.TryParse(line.AsSpan(eq + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out version))
+                if (!long.TryParse(line[(eq + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out version))
                 {
-                    throw new FormatException($"conf line {i + 1}: version must be hex such as 100000000 (was \"{line[(eq + 1)..]}\")");
+                    throw new FormatException($"conf line {lineNumber}: version must be hex such as 100000000 (was \"{MntrParser.Shorten(line[(eq + 1)..])}\")");
                 }
             }
-            else
+            else if (line.StartsWith("server.", StringComparison.Ordinal))
             {
-                membership.Add(line);
+                members.Add(DynamicConfigLine.Parse(line.ToString()));
             }
         }
 
@@ -100,7 +101,7 @@ public static class ConfParser
             Role = values.ContainsKey("peerType") ? (Int("peerType") == 1 ? MemberRole.Observer : MemberRole.Participant) : null,
             ClientPort = Int("clientPort"),
             TickTime = Int("tickTime"),
-            Members = DynamicConfigLine.ParseMembers(membership),
+            Members = members,
             ConfigVersion = version,
             Values = values,
         };

@@ -1,6 +1,5 @@
-using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace QuorumPortal.Engine.ZooKeeper.Probes;
 
@@ -37,98 +36,101 @@ public sealed class FourLetterWordClient
     /// <summary>What ZooKeeper answers to most words while it has no quorum (it is looking for a leader).</summary>
     public const string NotServingText = "This ZooKeeper instance is not currently serving requests";
 
-    private const string NotWhitelistedSuffix = "is not executed because it is not in the whitelist.";
-
-    // A real 3.8 mntr is ~30 KB; anything far larger is not ZooKeeper.
-    private const int MaxAnswerBytes = 4 * 1024 * 1024;
-
     /// <summary>How long connecting plus reading the whole answer may take. Default 2 s.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>True when <paramref name="answer"/> is ZooKeeper's "not currently serving requests" line.</summary>
-    public static bool IsNotServing(string answer) => answer.Trim() == NotServingText;
+    public static bool IsNotServing(string answer) => IsNotServing(answer.AsSpan());
+
+    internal static bool IsNotServing(ReadOnlySpan<char> answer) => answer.Trim().SequenceEqual(NotServingText);
 
     /// <summary>Sends <paramref name="word"/> and returns the whole answer.</summary>
     /// <exception cref="FourLetterWordException">refused, timed out, not whitelisted, or another network failure.</exception>
     public async Task<string> SendAsync(string host, int port, string word, CancellationToken cancellationToken)
     {
+        using var answer = await ExchangeAsync(host, port, word, cancellationToken).ConfigureAwait(false);
+        return answer.ToString();
+    }
+
+    /// <summary>As <see cref="SendAsync"/>, but the answer stays in a pooled buffer the caller disposes.</summary>
+    internal async Task<PooledAnswer> ExchangeAsync(string host, int port, string word, CancellationToken cancellationToken)
+    {
         ArgumentException.ThrowIfNullOrEmpty(host);
-        if (word is not { Length: 4 } || !word.All(char.IsAsciiLetterLower))
+        if (word is not { Length: 4 } || !char.IsAsciiLetterLower(word[0]) || !char.IsAsciiLetterLower(word[1])
+            || !char.IsAsciiLetterLower(word[2]) || !char.IsAsciiLetterLower(word[3]))
         {
             throw new ArgumentException($"'{word}' is not a four-letter word (four lower-case ASCII letters)", nameof(word));
         }
 
-        var where = $"{word} to {host}:{port}";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Nothing here allocates per word beyond the socket and the timeout: a monitor sends two words per member
+        // several times a second (docs/benchmarks.md, zk-probe).
+        var (endPoint, family) = EndPointOf(host, port);
+        using var timeout = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+            : new CancellationTokenSource();
         timeout.CancelAfter(Timeout);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        string answer;
+        using var socket = family == AddressFamily.Unspecified
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
+        var answer = new PooledAnswer();
+        var answered = false;
         try
         {
-            await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
-            await socket.SendAsync(Encoding.ASCII.GetBytes(word), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-            answer = await ReadToEndAsync(socket, where, timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            var request = answer.FreeSpace()[..4];
+            System.Text.Encoding.ASCII.GetBytes(word, request.Span);
+            await socket.SendAsync(request, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+
+            // Each receive asks for all the free space, so a whole answer that has arrived is one system call.
+            int read;
+            while ((read = await socket.ReceiveAsync(answer.FreeSpace(), SocketFlags.None, timeout.Token).ConfigureAwait(false)) > 0)
+            {
+                answer.Advance(read);
+                if (answer.Length >= PooledAnswer.MaxBytes)
+                {
+                    throw new FourLetterWordException(FourLetterWordFailure.ConnectionFailed,
+                        $"{Where(word, host, port)}: answer larger than {PooledAnswer.MaxBytes} bytes; this is not a ZooKeeper client port");
+                }
+            }
+
+            if (answer.Span.TrimEnd(" \r\n"u8).EndsWith(" is not executed because it is not in the whitelist."u8))
+            {
+                throw new FourLetterWordException(FourLetterWordFailure.NotWhitelisted,
+                    $"{Where(word, host, port)}: '{word}' is not in the member's 4lw.commands.whitelist; add it to zoo.cfg (the member said: {answer.ToString().Trim()})");
+            }
+
+            answered = true;
+            return answer;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new FourLetterWordException(FourLetterWordFailure.TimedOut,
-                $"{where}: no complete answer within {Timeout.TotalMilliseconds:0} ms (the member may be paused, overloaded or not ZooKeeper)");
+                $"{Where(word, host, port)}: no complete answer within {Timeout.TotalMilliseconds:0} ms (the member may be paused, overloaded or not ZooKeeper)");
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
             throw new FourLetterWordException(FourLetterWordFailure.ConnectionRefused,
-                $"{where}: connection refused (nothing listens on port {port}; the member is down or the port is wrong)", e);
+                $"{Where(word, host, port)}: connection refused (nothing listens on port {port}; the member is down or the port is wrong)", e);
         }
         catch (SocketException e)
         {
-            throw new FourLetterWordException(FourLetterWordFailure.ConnectionFailed, $"{where}: {e.SocketErrorCode}: {e.Message}", e);
-        }
-
-        if (answer.TrimEnd().EndsWith(NotWhitelistedSuffix, StringComparison.Ordinal))
-        {
-            throw new FourLetterWordException(FourLetterWordFailure.NotWhitelisted,
-                $"{where}: '{word}' is not in the member's 4lw.commands.whitelist; add it to zoo.cfg (the member said: {answer.Trim()})");
-        }
-
-        return answer;
-    }
-
-    // The answer goes into one pooled buffer and is decoded once: a monitor reads a ~17 KB mntr per member several
-    // times a second, and a fresh chunk plus a growing MemoryStream per word was most of the probe's garbage.
-    private static async Task<string> ReadToEndAsync(Socket socket, string where, CancellationToken cancellationToken)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(32 * 1024);
-        var length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length >= MaxAnswerBytes)
-                    {
-                        throw new FourLetterWordException(FourLetterWordFailure.ConnectionFailed,
-                            $"{where}: answer larger than {MaxAnswerBytes} bytes; this is not a ZooKeeper client port");
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return Encoding.UTF8.GetString(buffer, 0, length);
-                }
-
-                length += read;
-            }
+            throw new FourLetterWordException(FourLetterWordFailure.ConnectionFailed, $"{Where(word, host, port)}: {e.SocketErrorCode}: {e.Message}", e);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (!answered)
+            {
+                answer.Dispose();
+            }
         }
     }
+
+    private static string Where(string word, string host, int port) => $"{word} to {host}:{port}";
+
+    // An address literal needs no resolver and gets a socket of its own family; a name is resolved by the socket.
+    private static (EndPoint EndPoint, AddressFamily Family) EndPointOf(string host, int port) =>
+        IPAddress.TryParse(host, out var address)
+            ? (new IPEndPoint(address, port), address.AddressFamily)
+            : (new DnsEndPoint(host, port), AddressFamily.Unspecified);
 }

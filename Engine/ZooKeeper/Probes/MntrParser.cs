@@ -74,8 +74,22 @@ public sealed record MntrReport
     /// <summary><c>zk_uptime</c> in ms; null when absent.</summary>
     public long? Uptime { get; init; }
 
-    /// <summary>Every <c>zk_</c> line, key with its prefix, value as printed.</summary>
-    public required IReadOnlyDictionary<string, string> Values { get; init; }
+    /// <summary>
+    /// Every <c>zk_</c> line, key with its prefix, value as printed; from the AdminServer's <c>monitor</c>, every field
+    /// as <c>zk_&lt;name&gt;</c>. Read from the answer on first use: the probe itself needs only the fields above.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Values
+    {
+        get => _values ??= SourceIsJson ? AdminServerParser.Flatten(Source, "zk_") : MntrParser.ReadValues(Source.Span);
+        init => _values = value;
+    }
+
+    /// <summary>The answer the report was parsed from, for <see cref="Values"/>.</summary>
+    internal ReadOnlyMemory<char> Source { get; init; }
+
+    internal bool SourceIsJson { get; init; }
+
+    private IReadOnlyDictionary<string, string>? _values;
 }
 
 /// <summary>Parses ZooKeeper's <c>mntr</c> answer: <c>zk_key TAB value</c> lines in any order.</summary>
@@ -87,16 +101,24 @@ public static class MntrParser
     public static MntrReport Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (FourLetterWordClient.IsNotServing(text))
+        return Parse(text.AsMemory());
+    }
+
+    /// <inheritdoc cref="Parse(string)"/>
+    public static MntrReport Parse(ReadOnlyMemory<char> text)
+    {
+        var span = text.Span;
+        if (FourLetterWordClient.IsNotServing(span))
         {
             throw new FormatException($"mntr: the member is not serving requests (\"{FourLetterWordClient.NotServingText}\"), so it reported no metrics");
         }
 
-        // Lines are walked as spans and line numbers found again only for an error message: mntr has ~400 lines and
-        // is read from every member several times a second, so a string per line and a second dictionary added up.
-        var values = new Dictionary<string, string>(512, StringComparer.Ordinal);
+        // Lines are walked as spans and only the fields the portal uses are read: mntr has ~500 lines and is read
+        // from every member several times a second, so a string per key and value was most of the probe's garbage.
+        var fields = new MntrFields("mntr");
         var lineNumber = 0;
-        foreach (var rawLine in text.AsSpan().EnumerateLines())
+        var lines = 0;
+        foreach (var rawLine in span.EnumerateLines())
         {
             lineNumber++;
             var line = rawLine.TrimEnd('\r');
@@ -108,77 +130,39 @@ public static class MntrParser
             var tab = line.IndexOf('\t');
             if (!line.StartsWith("zk_", StringComparison.Ordinal) || tab <= 3)
             {
-                throw new FormatException($"mntr line {lineNumber} is not 'zk_<key><TAB><value>': \"{Shorten(line.ToString())}\"");
+                throw new FormatException($"mntr line {lineNumber} is not 'zk_<key><TAB><value>': \"{Shorten(line)}\"");
             }
 
-            values[line[..tab].ToString()] = line[(tab + 1)..].ToString();
+            lines++;
+            fields.Read(line[3..tab], line[(tab + 1)..], lineNumber);
         }
 
-        if (values.Count == 0)
+        if (lines == 0)
         {
             throw new FormatException("mntr: the answer has no 'zk_<key><TAB><value>' lines");
         }
 
-        string Required(string key) => values.TryGetValue(key, out var v)
-            ? v
-            : throw new FormatException($"mntr: no {key} line among {values.Count} lines");
-
-        double Double(string key) => values.TryGetValue(key, out var v) ? ParseDouble(key, v) : 0;
-        long Long(string key) => LongOrNull(key) ?? 0;
-        long? LongOrNull(string key) => values.TryGetValue(key, out var v) ? ParseLong(key, v) : null;
-        int? IntOrNull(string key) => LongOrNull(key) is long l ? checked((int)l) : null;
-
-        double ParseDouble(string key, string v) =>
-            double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
-                ? d
-                : throw new FormatException($"mntr line {LineOf(text, key)}: {key} must be a number (was \"{Shorten(v)}\")");
-
-        long ParseLong(string key, string v) =>
-            long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
-                ? l
-                : throw new FormatException($"mntr line {LineOf(text, key)}: {key} must be an integer (was \"{Shorten(v)}\")");
-
-        return new MntrReport
-        {
-            Version = values.GetValueOrDefault("zk_version", ""),
-            ServerState = Required("zk_server_state"),
-            PeerState = values.GetValueOrDefault("zk_peer_state"),
-            AvgLatency = Double("zk_avg_latency"),
-            MinLatency = Double("zk_min_latency"),
-            MaxLatency = Double("zk_max_latency"),
-            PacketsReceived = Long("zk_packets_received"),
-            PacketsSent = Long("zk_packets_sent"),
-            NumAliveConnections = IntOrNull("zk_num_alive_connections") ?? 0,
-            OutstandingRequests = Long("zk_outstanding_requests"),
-            ZnodeCount = Long("zk_znode_count"),
-            ApproximateDataSize = Long("zk_approximate_data_size"),
-            SyncedFollowers = IntOrNull("zk_synced_followers"),
-            Followers = IntOrNull("zk_learners") ?? IntOrNull("zk_followers"),
-            SyncedObservers = IntOrNull("zk_synced_observers"),
-            QuorumSize = IntOrNull("zk_quorum_size"),
-            ObserverMasterId = IntOrNull("zk_observer_master_id"),
-            ReadRequests = LongOrNull("zk_cnt_readlatency"),
-            WriteRequests = LongOrNull("zk_cnt_updatelatency"),
-            Uptime = LongOrNull("zk_uptime"),
-            Values = values,
-        };
+        return fields.ToReport(lines) with { Source = text };
     }
 
-    // The 1-based number of the last line that sets key, for error messages only.
-    private static int LineOf(string text, string key)
+    // Every line as key and value, for MntrReport.Values.
+    internal static Dictionary<string, string> ReadValues(ReadOnlySpan<char> text)
     {
-        int number = 0, found = 0;
-        foreach (var line in text.AsSpan().EnumerateLines())
+        var values = new Dictionary<string, string>(512, StringComparer.Ordinal);
+        foreach (var rawLine in text.EnumerateLines())
         {
-            number++;
-            if (line.StartsWith(key, StringComparison.Ordinal) && line.Length > key.Length && line[key.Length] == '\t')
+            var line = rawLine.TrimEnd('\r');
+            var tab = line.IndexOf('\t');
+            if (tab > 0)
             {
-                found = number;
+                values[line[..tab].ToString()] = line[(tab + 1)..].ToString();
             }
         }
 
-        return found;
+        return values;
     }
 
     internal static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "…";
+
+    internal static string Shorten(ReadOnlySpan<char> s) => s.Length <= 80 ? s.ToString() : string.Concat(s[..80], "…");
 }

@@ -38,8 +38,22 @@ public sealed record SrvrReport
     /// <summary>True when the answer carries the <c>READ-ONLY mode</c> line.</summary>
     public bool ReadOnly { get; init; }
 
-    /// <summary>Every <c>Key: value</c> line as printed.</summary>
-    public required IReadOnlyDictionary<string, string> Values { get; init; }
+    /// <summary>
+    /// Every <c>Key: value</c> line as printed; from the AdminServer's <c>server_stats</c>, every field with nested
+    /// names joined by dots (<c>server_stats.packets_sent</c>). Read from the answer on first use.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Values
+    {
+        get => _values ??= SourceIsJson ? AdminServerParser.Flatten(Source, "") : SrvrParser.ReadValues(Source.Span);
+        init => _values = value;
+    }
+
+    /// <summary>The answer the report was parsed from, for <see cref="Values"/>.</summary>
+    internal ReadOnlyMemory<char> Source { get; init; }
+
+    internal bool SourceIsJson { get; init; }
+
+    private IReadOnlyDictionary<string, string>? _values;
 }
 
 /// <summary>Parses ZooKeeper's <c>srvr</c> answer; also accepts <c>stat</c>, whose client list it skips.</summary>
@@ -49,19 +63,29 @@ public static class SrvrParser
     public static SrvrReport Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (FourLetterWordClient.IsNotServing(text))
+        return Parse(text.AsMemory());
+    }
+
+    /// <inheritdoc cref="Parse(string)"/>
+    public static SrvrReport Parse(ReadOnlyMemory<char> text)
+    {
+        var span = text.Span;
+        if (FourLetterWordClient.IsNotServing(span))
         {
             throw new FormatException($"srvr: the member is not serving requests (\"{FourLetterWordClient.NotServingText}\")");
         }
 
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lineNumbers = new Dictionary<string, int>(StringComparer.Ordinal);
+        string? version = null, mode = null;
+        long? zxid = null;
+        double min = 0, avg = 0, max = 0;
+        long received = 0, sent = 0, connections = 0, outstanding = 0, nodeCount = 0;
         var readOnly = false;
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        var lineNumber = 0;
+        foreach (var rawLine in span.EnumerateLines())
         {
-            var line = lines[i].TrimEnd('\r');
-            if (line.Length == 0 || line[0] == ' ' || line == "Clients:")
+            lineNumber++;
+            var line = rawLine.TrimEnd('\r');
+            if (line.Length == 0 || line[0] == ' ' || line.SequenceEqual("Clients:"))
             {
                 continue; // stat's client list: " /ip:port[..](..)" lines and a blank line
             }
@@ -75,59 +99,81 @@ public static class SrvrParser
             var colon = line.IndexOf(": ", StringComparison.Ordinal);
             if (colon <= 0)
             {
-                throw new FormatException($"srvr line {i + 1} is not 'Key: value': \"{MntrParser.Shorten(line)}\"");
+                throw new FormatException($"srvr line {lineNumber} is not 'Key: value': \"{MntrParser.Shorten(line)}\"");
             }
 
             var key = line[..colon];
-            values[key] = line[(colon + 2)..].Trim();
-            lineNumbers[key] = i + 1;
-        }
-
-        string Required(string key) => values.TryGetValue(key, out var v)
-            ? v
-            : throw new FormatException($"srvr: no '{key}:' line (is this a ZooKeeper srvr answer?)");
-
-        FormatException Bad(string key, string what) =>
-            new($"srvr line {lineNumbers[key]}: '{key}' must be {what} (was \"{MntrParser.Shorten(values[key])}\")");
-
-        long Long(string key) => !values.TryGetValue(key, out var v) ? 0
-            : long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : throw Bad(key, "an integer");
-
-        var zxidText = Required("Zxid");
-        if (!zxidText.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            || !long.TryParse(zxidText.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var zxid))
-        {
-            throw Bad("Zxid", "hex such as 0x100000003");
-        }
-
-        double min = 0, avg = 0, max = 0;
-        if (values.TryGetValue("Latency min/avg/max", out var latency))
-        {
-            var parts = latency.Split('/');
-            if (parts.Length != 3
-                || !double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out min)
-                || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out avg)
-                || !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out max))
+            var value = line[(colon + 2)..].Trim();
+            switch (key)
             {
-                throw Bad("Latency min/avg/max", "three numbers such as 0/0.5/3");
+                case "Zookeeper version": version = value.ToString(); break;
+                case "Mode": mode = MntrFields.Mode(value); break;
+                case "Zxid": zxid = Hex(value) ?? throw Bad(lineNumber, key, value, "hex such as 0x100000003"); break;
+                case "Latency min/avg/max": (min, avg, max) = Latency(value) ?? throw Bad(lineNumber, key, value, "three numbers such as 0/0.5/3"); break;
+                case "Received": received = Long(value) ?? throw Bad(lineNumber, key, value, "an integer"); break;
+                case "Sent": sent = Long(value) ?? throw Bad(lineNumber, key, value, "an integer"); break;
+                case "Connections": connections = Long(value) is long c and >= 0 and <= int.MaxValue ? c : throw Bad(lineNumber, key, value, "a count"); break;
+                case "Outstanding": outstanding = Long(value) ?? throw Bad(lineNumber, key, value, "an integer"); break;
+                case "Node count": nodeCount = Long(value) ?? throw Bad(lineNumber, key, value, "an integer"); break;
             }
         }
 
         return new SrvrReport
         {
-            Version = values.GetValueOrDefault("Zookeeper version", ""),
-            Mode = Required("Mode"),
-            Zxid = zxid,
+            Version = version ?? "",
+            Mode = mode ?? throw Missing("Mode"),
+            Zxid = zxid ?? throw Missing("Zxid"),
             LatencyMin = min,
             LatencyAvg = avg,
             LatencyMax = max,
-            Received = Long("Received"),
-            Sent = Long("Sent"),
-            Connections = checked((int)Long("Connections")),
-            Outstanding = Long("Outstanding"),
-            NodeCount = Long("Node count"),
+            Received = received,
+            Sent = sent,
+            Connections = (int)connections,
+            Outstanding = outstanding,
+            NodeCount = nodeCount,
             ReadOnly = readOnly,
-            Values = values,
+            Source = text,
         };
+
+        static FormatException Missing(string key) => new($"srvr: no '{key}:' line (is this a ZooKeeper srvr answer?)");
+    }
+
+    // Every "Key: value" line, for SrvrReport.Values.
+    internal static Dictionary<string, string> ReadValues(ReadOnlySpan<char> text)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var rawLine in text.EnumerateLines())
+        {
+            var line = rawLine.TrimEnd('\r');
+            var colon = line.IndexOf(": ", StringComparison.Ordinal);
+            if (colon > 0 && line[0] != ' ')
+            {
+                values[line[..colon].ToString()] = line[(colon + 2)..].Trim().ToString();
+            }
+        }
+
+        return values;
+    }
+
+    private static FormatException Bad(int line, ReadOnlySpan<char> key, ReadOnlySpan<char> value, string what) =>
+        new($"srvr line {line}: '{key}' must be {what} (was \"{MntrParser.Shorten(value)}\")");
+
+    private static long? Long(ReadOnlySpan<char> value) =>
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null;
+
+    private static long? Hex(ReadOnlySpan<char> value) =>
+        value.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+        && long.TryParse(value[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var zxid) ? zxid : null;
+
+    // "min/avg/max", e.g. "0/0.5/3"
+    private static (double, double, double)? Latency(ReadOnlySpan<char> value)
+    {
+        Span<Range> parts = stackalloc Range[4];
+        return value.Split(parts, '/') == 3
+            && double.TryParse(value[parts[0]], NumberStyles.Float, CultureInfo.InvariantCulture, out var min)
+            && double.TryParse(value[parts[1]], NumberStyles.Float, CultureInfo.InvariantCulture, out var avg)
+            && double.TryParse(value[parts[2]], NumberStyles.Float, CultureInfo.InvariantCulture, out var max)
+                ? (min, avg, max)
+                : null;
     }
 }
