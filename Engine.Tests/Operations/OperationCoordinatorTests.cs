@@ -147,6 +147,22 @@ public sealed class OperationCoordinatorTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task Dispose_TwoCallersAtOnce_BothReturnOnlyOnceTheInterruptionIsJournaled()
+    {
+        var blocker = new BlockingOperation();
+        await _coordinator.StartAsync(_ensemble, blocker, new("alice"), CancellationToken.None);
+        await blocker.Entered.Task.WaitAsync(Bound);
+
+        // A host may stop twice (the factory and the app's own shutdown); the second caller must not return early.
+        var first = _coordinator.DisposeAsync().AsTask();
+        var second = _coordinator.DisposeAsync().AsTask();
+        await second.WaitAsync(Bound);
+
+        Assert.Equal(OperationState.Interrupted, (await _journal.ListAsync("ops", 1, CancellationToken.None)).Single().State);
+        await first.WaitAsync(Bound);
+    }
+
+    [Fact]
     public async Task RecoverInterrupted_RunningRecordFromBeforeARestart_MarkedInterrupted()
     {
         var left = new OperationRecord

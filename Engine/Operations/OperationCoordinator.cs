@@ -46,6 +46,7 @@ public sealed partial class OperationCoordinator : IAsyncDisposable
     private readonly EnsembleEventStreams? _streams;
     private readonly ConcurrentDictionary<string, RunningOperation> _inFlight = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private Task? _disposing;
 
     public OperationCoordinator(IOperationJournal journal, TimeProvider timeProvider, ILogger<OperationCoordinator> logger, EnsembleEventStreams? streams = null)
     {
@@ -167,16 +168,21 @@ public sealed partial class OperationCoordinator : IAsyncDisposable
         return recovered;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Cancels running operations and waits until each has ended and is journaled; every caller waits for the same end.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (_stopping.IsCancellationRequested)
+        lock (_inFlight)
         {
-            return;
+            _disposing ??= DisposeCoreAsync();
         }
 
+        return new ValueTask(_disposing);
+    }
+
+    private async Task DisposeCoreAsync()
+    {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_inFlight.Values.Select(r => r.Completion)).ConfigureAwait(false);
-        _stopping.Dispose();
     }
 
     internal static string BusyMessage(OperationRecord running) =>
