@@ -41,6 +41,7 @@ public static class PortalServiceCollectionExtensions
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddPortalData(); // before the ensembles: migrations run first, recorders drain after the ensembles stop
         services.AddSingleton<EnsembleLauncher>();
+        services.AddSingleton<NewEnsemble>();
         services.AddHostedService<EnsembleHostedService>();
         services.AddSingleton(sp => new WorkloadManager(
             sp.GetRequiredService<EnsembleRegistry>(),

@@ -8,6 +8,7 @@ using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Events;
 using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
+using QuorumPortal.Engine.Persistence;
 using QuorumPortal.Portal.Components.Pages.Operations;
 
 namespace QuorumPortal.Portal.Tests.Components.Operations;
@@ -34,7 +35,10 @@ public sealed class WizardTests : IAsyncLifetime
         _context.Services.AddSingleton(_registry);
         _context.Services.AddSingleton(_coordinator);
         _context.Services.AddSingleton(TimeProvider.System);
+        _context.Services.AddSingleton<ISettingsHistory>(_history);
     }
+
+    private readonly InMemorySettingsHistory _history = new();
 
     public async Task InitializeAsync()
     {
@@ -59,7 +63,7 @@ public sealed class WizardTests : IAsyncLifetime
 
         cut.Find("input[data-setting=syncLimit]").Change("50");
 
-        cut.WaitForAssertion(() => Assert.Contains("syncLimit must not exceed initLimit (10) (was 50).", cut.Find("[data-validation]").TextContent, StringComparison.Ordinal));
+        cut.WaitForAssertion(() => Assert.Contains("syncLimit must not exceed initLimit (10) (was 50).", cut.Find("[data-validation]").TextContent, StringComparison.Ordinal), Deadline);
         Assert.Equal("5", cut.Find("[data-change=syncLimit] td:nth-child(2)").TextContent);
         Assert.True(cut.Find("[data-action=apply]").HasAttribute("disabled"));
         Assert.Equal(5, _backend.Settings.SyncLimit);
@@ -73,7 +77,7 @@ public sealed class WizardTests : IAsyncLifetime
 
         cut.Find("input[data-setting=minSessionTimeout]").Change("100");
 
-        cut.WaitForAssertion(() => Assert.Contains("minSessionTimeout must be at least 2 × tickTime = 400 ms (was 100).", cut.Find("[data-validation]").TextContent, StringComparison.Ordinal));
+        cut.WaitForAssertion(() => Assert.Contains("minSessionTimeout must be at least 2 × tickTime = 400 ms (was 100).", cut.Find("[data-validation]").TextContent, StringComparison.Ordinal), Deadline);
     }
 
     [Fact]
@@ -83,6 +87,37 @@ public sealed class WizardTests : IAsyncLifetime
 
         cut.WaitForElement("[data-diff=empty]", Deadline);
         Assert.True(cut.Find("[data-action=apply]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task Configuration_OlderVersion_RollBackStartsAnOperationApplyingIt()
+    {
+        await _history.AppendAsync(new SettingsChange("wiz", _backend.Settings with { SnapCount = 5000 }, "alice", "smaller snapshots"), CancellationToken.None);
+        await _history.AppendAsync(new SettingsChange("wiz", _backend.Settings, "bob", "back to the default"), CancellationToken.None);
+        var cut = _context.Render<ConfigurationPage>(p => p.Add(x => x.Name, "wiz"));
+        cut.WaitForElement("[data-version='1'] [data-action=rollback]", Deadline);
+        Assert.Empty(cut.FindAll("[data-version='2'] [data-action=rollback]"));
+
+        cut.Find("[data-version='1'] [data-action=rollback]").Click();
+
+        var started = await WaitForOperationAsync();
+        Assert.Equal("Apply settings v1 again (rollback)", started.Title);
+        var done = await _coordinator.Journal.ListAsync("wiz", 1, CancellationToken.None);
+        Assert.Equal(OperationKind.ApplySettings, done.Single().Kind);
+    }
+
+    private async Task<OperationRecord> WaitForOperationAsync()
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            if ((await _coordinator.Journal.ListAsync("wiz", 1, CancellationToken.None)).FirstOrDefault() is { } record)
+            {
+                return record;
+            }
+
+            await Task.Delay(20, deadline.Token); // paces the polls; the wait is on the journal
+        }
     }
 
     [Fact]
