@@ -6,6 +6,7 @@ using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
+using QuorumPortal.Portal.History;
 using QuorumPortal.Portal.Hosting;
 
 namespace QuorumPortal.Portal;
@@ -37,8 +38,14 @@ public static class PortalServiceCollectionExtensions
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddHostedService<EnsembleHostedService>();
 
+        // After the ensembles' hosted service, so its first scan finds the demo.
+        services.AddSingleton<EnsembleHistoryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EnsembleHistoryService>());
+
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            // Pings every 5 s so a browser (portal.js: 12 s server timeout) notices a silent drop quickly.
+            .AddHubOptions(o => o.KeepAliveInterval = TimeSpan.FromSeconds(5));
         services.AddMudServices();
         return builder;
     }

@@ -11,9 +11,15 @@ public sealed class EnsembleEventStreams(int sampleCapacity = EnsembleEventStrea
 
     public IReadOnlyCollection<string> Ensembles => [.. _streams.Keys];
 
+    /// <summary>
+    /// Raised once per new stream, before <see cref="GetOrAdd"/> returns it, so a listener that subscribes in the
+    /// handler sees everything ever published to it (a monitor's first round included). Handlers must not block.
+    /// </summary>
+    public event Action<EnsembleEventStream>? StreamAdded;
+
     /// <summary>The stream of <paramref name="ensemble"/>, created on first use.</summary>
     public EnsembleEventStream GetOrAdd(string ensemble) =>
-        _streams.GetOrAdd(ensemble, name => new Lazy<EnsembleEventStream>(() => new EnsembleEventStream(name, sampleCapacity, meterFactory))).Value;
+        _streams.GetOrAdd(ensemble, name => new Lazy<EnsembleEventStream>(() => Create(name))).Value;
 
     public bool TryGet(string ensemble, [NotNullWhen(true)] out EnsembleEventStream? stream)
     {
@@ -40,6 +46,14 @@ public sealed class EnsembleEventStreams(int sampleCapacity = EnsembleEventStrea
 
         lazy.Value.Dispose();
         return true;
+    }
+
+    private EnsembleEventStream Create(string name)
+    {
+        // Inside the Lazy: runs once per stream, before any caller of GetOrAdd can publish to it.
+        var stream = new EnsembleEventStream(name, sampleCapacity, meterFactory);
+        StreamAdded?.Invoke(stream);
+        return stream;
     }
 
     public void Dispose()
