@@ -34,6 +34,8 @@ public sealed class MemberCardTests : DashboardTest
         {
             Assert.Equal("connection refused", cut.Find(".qp-member-error").TextContent);
             Assert.Equal("none", cut.Find(".qp-hb").GetAttribute("data-heartbeat"));
+            Assert.Equal("—", cut.Find(".qp-epoch").TextContent); // not a zero it never reported
+            Assert.Equal("—", cut.Find(".qp-zxid").TextContent.Trim());
         }
         else
         {

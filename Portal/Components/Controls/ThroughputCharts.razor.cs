@@ -99,6 +99,10 @@ public sealed partial class ThroughputCharts : TickedChart
             LineStrokeWidth = 2,
             ShowLegend = true,
             ChartPalette = palette,
+
+            // Tooltips give every point an SVG circle with mouse handlers: 1,200 per page, four renders a second,
+            // which multiplied a circuit's memory by ten (docs/benchmarks.md). The numbers above the charts say it.
+            ShowToolTips = false,
         };
     }
 
