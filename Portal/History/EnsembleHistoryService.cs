@@ -70,20 +70,18 @@ public sealed partial class EnsembleHistoryService : IHostedService, IAsyncDispo
             }
         }
 
+        // No lock here: a lookup may wait for a stream being created, and its creation (StreamAdded -> Track)
+        // takes the lock. Removal is conditional on the entry still being the one looked at.
         var changed = false;
-        lock (_trackLock)
+        foreach (var (name, tracked) in _tracked)
         {
-            foreach (var (name, tracked) in _tracked)
+            if (!_streams.TryGet(name, out var stream) || !ReferenceEquals(stream, tracked.Stream))
             {
-                if (!_streams.TryGet(name, out var stream) || !ReferenceEquals(stream, tracked.Stream))
-                {
-                    changed |= _tracked.TryRemove(name, out _) && tracked.Announced;
-                }
-                else if (!tracked.Announced && tracked.Stream.Current is not null)
-                {
-                    tracked.Announced = true;
-                    changed = true;
-                }
+                changed |= _tracked.TryRemove(KeyValuePair.Create(name, tracked)) && tracked.Announced;
+            }
+            else if (tracked.Stream.Current is not null && tracked.Announce())
+            {
+                changed = true;
             }
         }
 
@@ -219,6 +217,11 @@ public sealed partial class EnsembleHistoryService : IHostedService, IAsyncDispo
 
         public Task Loop { get; } = loop;
 
-        public bool Announced { get; set; }
+        private int _announced;
+
+        public bool Announced => Volatile.Read(ref _announced) == 1;
+
+        /// <summary>True the first time only, whichever thread asks.</summary>
+        public bool Announce() => Interlocked.Exchange(ref _announced, 1) == 0;
     }
 }
