@@ -9,6 +9,7 @@ using QuorumPortal.Portal.Api;
 using QuorumPortal.Portal.Components;
 using QuorumPortal.Portal.Configuration;
 using QuorumPortal.Portal.Data;
+using QuorumPortal.Portal.History;
 using QuorumPortal.Portal.Hosting;
 using QuorumPortal.Portal.Hubs;
 
@@ -52,8 +53,14 @@ public static class PortalServiceCollectionExtensions
         // After EnsembleHostedService, so the host stops it first: workloads end before their ensembles.
         services.AddHostedService<WorkloadHostedService>();
 
+        // After the ensembles' hosted service, so its first scan finds the demo.
+        services.AddSingleton<EnsembleHistoryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EnsembleHistoryService>());
+
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            // Pings every 5 s so a browser (portal.js: 12 s server timeout) notices a silent drop quickly.
+            .AddHubOptions(o => o.KeepAliveInterval = TimeSpan.FromSeconds(5));
         services.AddMudServices();
         builder.AddEnsembleHub();
         return builder;

@@ -1,3 +1,4 @@
+using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Events;
 
 namespace QuorumPortal.Engine.Tests.Events;
@@ -48,5 +49,27 @@ public sealed class EnsembleEventStreamsTests
 
         Assert.Equal(["alpha", "beta"], added.Order());
         Assert.Single(subscriptions, s => s.TryReadBatch(out var batch) && batch.Single() is LeaderLost);
+    }
+
+    [Fact]
+    public void GetOrAdd_NewStream_StreamAddedOnceBeforeFirstPublish()
+    {
+        using var streams = new EnsembleEventStreams();
+        var added = new List<EnsembleEventStream>();
+        EnsembleSubscription? early = null;
+        streams.StreamAdded += stream =>
+        {
+            added.Add(stream);
+            early = stream.Subscribe(CancellationToken.None);
+        };
+
+        var alpha = streams.GetOrAdd("alpha");
+        streams.GetOrAdd("alpha");
+        var snapshot = new EnsembleSnapshot { Name = "alpha", Backend = BackendKind.Embedded, Members = [], Statuses = [], TakenAt = DateTimeOffset.UnixEpoch };
+        alpha.Publish(snapshot, [new QuorumLost("alpha", DateTimeOffset.UnixEpoch, 0, 3)]);
+
+        Assert.Same(alpha, Assert.Single(added));
+        Assert.True(early!.TryReadBatch(out var batch));
+        Assert.IsType<QuorumLost>(Assert.Single(batch));
     }
 }

@@ -12,28 +12,15 @@ public sealed class EnsembleEventStreams(int sampleCapacity = EnsembleEventStrea
     public IReadOnlyCollection<string> Ensembles => [.. _streams.Keys];
 
     /// <summary>
-    /// Raised once per stream, when it is created, before <see cref="GetOrAdd"/> returns it: a handler that subscribes
-    /// here misses none of the events published through the stream it is given. Subscribe to this, then read <see cref="Ensembles"/> for the streams already there.
+    /// Raised once per new stream, before <see cref="GetOrAdd"/> returns it, so a listener that subscribes in the
+    /// handler sees everything ever published to it (a monitor's first round included). Handlers must not block or
+    /// throw: an exception would stay cached in the stream's lazy creation.
     /// </summary>
     public event Action<EnsembleEventStream>? StreamAdded;
 
     /// <summary>The stream of <paramref name="ensemble"/>, created on first use.</summary>
-    public EnsembleEventStream GetOrAdd(string ensemble)
-    {
-        if (_streams.TryGetValue(ensemble, out var existing))
-        {
-            return existing.Value;
-        }
-
-        var created = new Lazy<EnsembleEventStream>(() => new EnsembleEventStream(ensemble, sampleCapacity, meterFactory));
-        var stored = _streams.GetOrAdd(ensemble, created);
-        if (ReferenceEquals(stored, created))
-        {
-            StreamAdded?.Invoke(stored.Value);
-        }
-
-        return stored.Value;
-    }
+    public EnsembleEventStream GetOrAdd(string ensemble) =>
+        _streams.GetOrAdd(ensemble, name => new Lazy<EnsembleEventStream>(() => Create(name))).Value;
 
     public bool TryGet(string ensemble, [NotNullWhen(true)] out EnsembleEventStream? stream)
     {
@@ -60,6 +47,14 @@ public sealed class EnsembleEventStreams(int sampleCapacity = EnsembleEventStrea
 
         lazy.Value.Dispose();
         return true;
+    }
+
+    private EnsembleEventStream Create(string name)
+    {
+        // Inside the Lazy: runs once per stream, before any caller of GetOrAdd can publish to it.
+        var stream = new EnsembleEventStream(name, sampleCapacity, meterFactory);
+        StreamAdded?.Invoke(stream);
+        return stream;
     }
 
     public void Dispose()

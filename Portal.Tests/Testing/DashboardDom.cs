@@ -12,7 +12,7 @@ public static class DashboardDom
     /// The page that shows one ensemble's members. Today the overview at <c>/</c> has them; the ensemble page will
     /// be <c>/ensembles/{name}</c>, and switching to it is this one line.
     /// </summary>
-    public const string EnsembleRoute = "/";
+    public const string EnsembleRoute = "/ensembles/{name}";
 
     public static string EnsemblePage(string ensemble) => EnsembleRoute.Replace("{name}", Uri.EscapeDataString(ensemble), StringComparison.Ordinal);
 
