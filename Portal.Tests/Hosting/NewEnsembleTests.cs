@@ -71,6 +71,18 @@ public sealed class NewEnsembleTests : IAsyncLifetime
         Assert.Contains(report.Checks, c => c.Name == "zookeeper" && c.Message.Contains("zookeeper.jar", StringComparison.Ordinal));
     }
 
+    [ZooKeeperFact]
+    public async Task Create_LocalZooKeeperOfThree_LeaderElectedAndStoredWithItsPorts()
+    {
+        var created = await _creator.CreateAsync(new NewEnsembleRequest { Name = "zk", Backend = BackendKind.LocalZooKeeper, Size = 3 }, "alice", null, CancellationToken.None);
+
+        var snapshot = await created.Backend.WaitForAsync(s => s.HasQuorum && s.ServingVoters == 3, TimeSpan.FromSeconds(60));
+        Assert.Equal(BackendKind.LocalZooKeeper, snapshot.Backend);
+        var stored = await _factory.Services.GetRequiredService<IEnsembleCatalog>().GetAsync("zk", CancellationToken.None);
+        Assert.NotNull(stored);
+        Assert.All(stored.Members, m => Assert.NotEqual(0, m.ClientPort));
+    }
+
     [Fact]
     public async Task Create_EmbeddedOfOne_RunningStoredAndRefusedASecondTime()
     {
