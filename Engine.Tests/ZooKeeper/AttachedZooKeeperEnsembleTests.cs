@@ -1,6 +1,8 @@
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Ensembles;
+using QuorumPortal.Engine.Operations;
 using QuorumPortal.Engine.ZooKeeper;
 using Xunit.Abstractions;
 
@@ -137,6 +139,27 @@ public sealed class AttachedZooKeeperEnsembleTests(ITestOutputHelper output) : I
 
         Assert.Contains($"cannot attach nowhere at 127.0.0.1:{port}", error.Message);
         Assert.Throws<ArgumentException>(() => new AttachedZooKeeperEnsemble("bad", "not a connection string"));
+    }
+
+    [Fact]
+    public async Task Operations_Attached_RemoveByReconfigOthersRefusedWithTheReason()
+    {
+        await using var attached = await AttachAsync(Super);
+        var statuses = await WaitServingAsync(attached, 3);
+        var follower = statuses.First(s => s.State == PeerState.Following).ServerId;
+        await using var coordinator = new OperationCoordinator(new InMemoryOperationJournal(), TimeProvider.System, NullLogger<OperationCoordinator>.Instance);
+        var request = new OperationRequest("test");
+
+        var failover = await coordinator.StartAsync(attached, new FailoverOperation(FailoverMode.KillLeader), request, CancellationToken.None);
+        var expand = await coordinator.StartAsync(attached, new AddMembersOperation(new AddMembersRequest { Count = 1 }), request, CancellationToken.None);
+        var remove = await coordinator.StartAsync(attached, new RemoveMembersOperation([follower], deleteData: false), request, CancellationToken.None);
+        var removed = await remove.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Contains("does not let the portal stop and start its members", failover.Message, StringComparison.Ordinal);
+        Assert.Contains("the portal cannot start new members there", expand.Message, StringComparison.Ordinal);
+        Assert.Equal(OperationState.Succeeded, removed.State);
+        Assert.Contains("stop it yourself", removed.Steps.Single(s => s.Name == $"server.{follower}: stop").Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(attached.Configuration, m => m.ServerId == follower);
     }
 
     private async Task<AttachedZooKeeperEnsemble> AttachAsync(DigestCredentials? credentials)

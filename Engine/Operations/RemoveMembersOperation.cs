@@ -78,7 +78,9 @@ public sealed class RemoveMembersOperation : EnsembleOperation
             checks.Add(PreflightCheck.Info("leader", $"server.{leader} leads now; removing it hands leadership to another voter (a short election, writes pause)."));
         }
 
-        checks.Add(PreflightCheck.Info("directory", _deleteData ? "the removed members' directories will be deleted." : "the removed members' directories are kept."));
+        checks.Add(backend.Capabilities.ProcessControl
+            ? PreflightCheck.Info("directory", _deleteData ? "the removed members' directories will be deleted." : "the removed members' directories are kept.")
+            : PreflightCheck.Warning("process control", $"the portal does not run {backend.Name}'s members: it removes them from the configuration, and you stop them yourself."));
         return Task.FromResult(new PreflightReport(checks, [.. _order.SelectMany(StepNames)], quorum));
     }
 
@@ -111,6 +113,11 @@ public sealed class RemoveMembersOperation : EnsembleOperation
 
                 await context.StepAsync(names[2], async ct =>
                 {
+                    if (!backend.Capabilities.ProcessControl)
+                    {
+                        return $"not stopped: the portal does not run server.{id}; stop it yourself (ZooKeeper keeps a removed server running as a non-voting follower)";
+                    }
+
                     await backend.DecommissionMemberAsync(id, _deleteData, ct).ConfigureAwait(false);
                     return _deleteData ? "stopped, directory deleted" : "stopped, directory kept";
                 }).ConfigureAwait(false);
