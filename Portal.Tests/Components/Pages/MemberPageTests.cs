@@ -99,6 +99,10 @@ public sealed class MemberPageTests : DashboardTest
         await client.GetDataAsync("/seen");
         Context.Time.Advance(ClientConnectionsPanel.RefreshInterval);
         cut.WaitForAssertion(() => Assert.Equal("GETD", cut.Find($"tr[data-session='{session}'] td:nth-child(3)").TextContent), TimeSpan.FromSeconds(10));
+
+        // A link to another member reuses the page: its list is read at once, without waiting for the tick.
+        cut.Render(p => p.Add(x => x.ServerId, 3));
+        cut.WaitForAssertion(() => Assert.Equal("0", cut.Find("[data-member-clients='3'] [data-clients]").GetAttribute("data-clients")), TimeSpan.FromSeconds(10));
     }
 
     private static EnsembleSnapshot ZooKeeper(EnsembleSnapshot snapshot, int serverId, string? raw) => snapshot with

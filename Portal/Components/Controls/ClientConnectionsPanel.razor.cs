@@ -17,8 +17,9 @@ public sealed partial class ClientConnectionsPanel : ComponentBase, IAsyncDispos
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(2);
 
     private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenSource? _run;
+    private Task _refresh = Task.CompletedTask;
     private MemberStatus? _status;
-    private Task? _refresh;
     private (string Ensemble, int ServerId)? _reading;
 
     /// <summary>Name of the member's ensemble. Required.</summary>
@@ -42,49 +43,50 @@ public sealed partial class ClientConnectionsPanel : ComponentBase, IAsyncDispos
             return;
         }
 
-        // Another member on the same page instance (a link from one member to another): start over.
+        // First shown, or another member on the same page instance (a link from one member to another): read it now.
         _reading = (Ensemble, ServerId);
         _status = null;
-        _refresh ??= RefreshAsync(_stop.Token);
+        _run?.Cancel();
+        _run = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        _refresh = RefreshAsync(_refresh, _reading.Value, _run, _run.Token);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        if (_refresh is not null)
-        {
-            await _refresh;
-        }
-
+        await _refresh;
         _stop.Dispose();
     }
 
-    private async Task RefreshAsync(CancellationToken cancellationToken)
+    private async Task RefreshAsync(Task previous, (string Ensemble, int ServerId) member, CancellationTokenSource run, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(RefreshInterval, Time);
-        try
+        await previous; // never two readers; the previous one has been cancelled
+        using (run)
+        using (var timer = new PeriodicTimer(RefreshInterval, Time))
         {
-            do
+            try
             {
-                var (ensemble, serverId) = _reading!.Value;
-                var status = await ReadAsync(ensemble, serverId, cancellationToken);
-                await InvokeAsync(() =>
+                do
                 {
-                    if (_reading == (ensemble, serverId))
+                    var status = await ReadAsync(member.Ensemble, member.ServerId, cancellationToken);
+                    await InvokeAsync(() =>
                     {
-                        _status = status;
-                        StateHasChanged();
-                    }
-                });
+                        if (!cancellationToken.IsCancellationRequested)
+                        {
+                            _status = status;
+                            StateHasChanged();
+                        }
+                    });
+                }
+                while (await timer.WaitForNextTickAsync(cancellationToken));
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The circuit went away while a render was being queued.
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The circuit went away while a render was being queued.
+            }
         }
     }
 
