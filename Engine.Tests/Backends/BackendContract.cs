@@ -303,6 +303,31 @@ public abstract class BackendContract(ITestOutputHelper output)
         Assert.Equal(3, scope.Backend.Members.Count);
     }
 
+    [Fact]
+    public async Task ProbeWithClients_OpenClient_ListedWithItsSessionAndCounters()
+    {
+        await using var scope = new Scope(this, 3);
+        await scope.WaitForAsync(s => s.ServingVoters == 3);
+        await using var client = await scope.Backend.OpenClientAsync(new ClientOptions { ServerIds = [2] }, CancellationToken.None);
+        await client.CreateAsync("/listed", Encoding.UTF8.GetBytes("x"));
+        await client.GetDataAsync("/listed");
+
+        var status = await scope.Backend.ProbeAsync(2, ProbeDetail.Clients, CancellationToken.None);
+
+        Assert.Null(status.ClientsError);
+        Assert.NotNull(status.Clients);
+        var ours = Assert.Single(status.Clients, c => c.SessionId == client.SessionId);
+        Output.WriteLine(ours.ToString());
+        Assert.Contains(ours.LastOperation, new[] { "GETD", "PING" }); // the read, or a ping after it
+        Assert.True(ours.Received >= 3 && ours.Sent >= 3, "connect, create and read, each way");
+        Assert.Equal(0, ours.Queued);
+        Assert.True(ours.LastZxid > 0, "the replies carry the zxid the member had processed, the create's or later");
+        Assert.NotNull(ours.Address);
+        Assert.True(ours.MaxLatency >= ours.MinLatency);
+        Assert.Equal(status.Connections, status.Clients.Count);
+        Assert.Null((await scope.Backend.ProbeAsync(2, CancellationToken.None)).Clients); // the monitor's probe never lists them
+    }
+
     /// <summary>The failed change's joiner, server.4, is gone: stopped, decommissioned, and the message says so.</summary>
     private async Task AssertJoinerRolledBackAsync(Scope scope, ReconfigurationException error, CoordinationError? expected, int[] configuration)
     {

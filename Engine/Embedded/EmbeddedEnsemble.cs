@@ -253,17 +253,28 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
         }
     }
 
-    public async Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken)
+    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
+        ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
+
+    /// <summary>
+    /// Reads the member's status on its own loop, so it is consistent; with <see cref="ProbeDetail.Clients"/> also its
+    /// client connections, in the same turn of the loop.
+    /// </summary>
+    public async Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken)
     {
+        var withClients = detail.HasFlag(ProbeDetail.Clients);
         var peer = RunningPeer(serverId);
         if (peer is null)
         {
-            return MemberStatus.Down(serverId, _time.GetUtcNow(), "stopped");
+            return MemberStatus.Down(serverId, _time.GetUtcNow(), "stopped") with { ClientsError = withClients ? "the member is stopped" : null };
         }
 
         try
         {
-            return await peer.Loop.InvokeAsync(peer.GetStatus).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var status = withClients
+                ? peer.Loop.InvokeAsync(() => peer.GetStatus() with { Clients = peer.ListClients() })
+                : peer.Loop.InvokeAsync(peer.GetStatus);
+            return await status.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is TimeoutException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {

@@ -8,7 +8,7 @@ namespace QuorumPortal.Engine.Embedded;
 // session's earlier writes), writes ordered by the leader, reads served from the local tree.
 internal sealed partial class QuorumPeer
 {
-    private sealed class ClientSession(IClientConnection connection, long sessionId)
+    private sealed class ClientSession(IClientConnection connection, long sessionId, DateTimeOffset established)
     {
         public IClientConnection Connection { get; } = connection;
 
@@ -19,6 +19,8 @@ internal sealed partial class QuorumPeer
         public int TimeoutMs { get; set; }
 
         public LinkedList<PendingRequest> Queue { get; } = new();
+
+        public ConnectionStats Stats { get; } = new(established);
     }
 
     private sealed class PendingRequest(int cxid, ClientOp op, TimeSpan started)
@@ -107,6 +109,7 @@ internal sealed partial class QuorumPeer
     {
         if (_clients.TryGetValue(connection, out var session))
         {
+            session.Stats.Pinged();
             Touch(session.SessionId);
         }
     }
@@ -116,7 +119,7 @@ internal sealed partial class QuorumPeer
 
     private ClientSession Register(IClientConnection connection, long sessionId)
     {
-        var session = new ClientSession(connection, sessionId);
+        var session = new ClientSession(connection, sessionId, Loop.Time.GetUtcNow());
         _clients[connection] = session;
         _clientsBySession[sessionId] = session;
         _liveConnections[connection] = 0;
@@ -168,6 +171,7 @@ internal sealed partial class QuorumPeer
     private void Submit(ClientSession session, int cxid, ClientOp op)
     {
         var request = new PendingRequest(cxid, op, Now);
+        session.Stats.Requested();
         session.Queue.AddLast(request);
         switch (op)
         {
@@ -268,6 +272,7 @@ internal sealed partial class QuorumPeer
 
             session.Queue.RemoveFirst();
             RecordLatency(request.Started);
+            session.Stats.Replied(request.Cxid, request.Op, request.Reply.Zxid, request.Started, Now);
             if (request.Cxid == ConnectCxid && request.Op is WriteOp { Op: CreateSessionOp })
             {
                 if (request.Reply.Error is null)

@@ -70,6 +70,28 @@ public sealed record MemberStatus
     /// <summary>The probe's raw text (ZooKeeper's <c>mntr</c>/<c>srvr</c> output), when there is any.</summary>
     public string? Raw { get; init; }
 
+    /// <summary>
+    /// The member's client connections; null unless the probe was asked for them (<c>ProbeDetail.Clients</c>: the
+    /// monitor's rounds never ask, a page does while it shows them) or when they could not be listed (<see cref="ClientsError"/>).
+    /// </summary>
+    public IReadOnlyList<ClientConnection>? Clients { get; init; }
+
+    /// <summary>Why <see cref="Clients"/> is null although they were asked for (not whitelisted, not serving, not supported).</summary>
+    public string? ClientsError { get; init; }
+
+    /// <summary>
+    /// Whether the member's process runs. True for every member that answered its probe; for one reported
+    /// <see cref="PeerState.Down"/> because its state could not be read, true when it still answered a liveness check
+    /// (ZooKeeper's <c>ruok</c>: <c>imok</c>), so "up but not answering its status" shows apart from "not running".
+    /// </summary>
+    public bool ProcessUp
+    {
+        get => _processUp ?? State != PeerState.Down;
+        init => _processUp = value;
+    }
+
+    private readonly bool? _processUp;
+
     public bool IsServing => State is PeerState.Leading or PeerState.Following or PeerState.Observing;
 
     public static MemberStatus Down(int serverId, DateTimeOffset at, string error) =>

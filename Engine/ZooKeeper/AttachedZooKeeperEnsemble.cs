@@ -132,8 +132,11 @@ public sealed class AttachedZooKeeperEnsemble : IEnsembleBackend
 
     public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken) => throw NoProcessControl("apply settings");
 
-    public async Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
-        await _probe.ProbeAsync(Member(serverId), cancellationToken).ConfigureAwait(false);
+    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
+        ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
+
+    public async Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken) =>
+        await _probe.ProbeAsync(Member(serverId), adminServer: null, detail, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Adds <paramref name="joining"/> (already running, started by their operator, with host and ports given) and

@@ -151,15 +151,19 @@ public sealed partial class LocalZooKeeperEnsemble : IEnsembleBackend
     public Task StopMemberAsync(int serverId, StopMode mode, CancellationToken cancellationToken) =>
         _supervisor.Member(serverId).StopAsync(mode, cancellationToken);
 
-    public async Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken)
+    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
+        ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
+
+    public async Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken)
     {
         var member = _supervisor.Members.FirstOrDefault(m => m.ServerId == serverId);
         if (member is not { IsRunning: true })
         {
-            return MemberStatus.Down(serverId, _time.GetUtcNow(), member is null ? $"no server.{serverId} in {Name}" : "stopped");
+            return MemberStatus.Down(serverId, _time.GetUtcNow(), member is null ? $"no server.{serverId} in {Name}" : "stopped")
+                with { ClientsError = detail.HasFlag(ProbeDetail.Clients) ? "the member is stopped" : null };
         }
 
-        return await _probe.ProbeAsync(member.Spec, member.AdminServer, cancellationToken).ConfigureAwait(false);
+        return await _probe.ProbeAsync(member.Spec, member.AdminServer, detail, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken)

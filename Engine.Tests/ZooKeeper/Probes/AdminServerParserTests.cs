@@ -1,4 +1,5 @@
 using System.Text;
+using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.ZooKeeper.Probes;
 
 namespace QuorumPortal.Engine.Tests.ZooKeeper.Probes;
@@ -126,6 +127,60 @@ public sealed class AdminServerParserTests
     public void ParseServerStats_Garbage_NamesWhatIsWrong(string json, string expected)
     {
         var e = Assert.Throws<FormatException>(() => AdminServerParser.ParseServerStats(json));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("leader")]
+    [InlineData("follower")]
+    public void ParseConnections_RealMemberWithSessions_SameAsItsConsWordWithoutTheWordsConnection(string role)
+    {
+        // Each JSON was taken right after the cons word; no session had a request in between.
+        var admin = AdminServerParser.ParseConnections(ProbeData.Read($"admin-{role}-clients.connections.json"));
+        var word = ConsParser.Parse(ProbeData.Read($"{role}-clients.cons.txt"));
+
+        Assert.NotEmpty(admin);
+        Assert.Equal(word.Where(c => c.SessionId is not null), admin);
+    }
+
+    [Fact]
+    public void ParseConnections_RealLookingMember_ThrowsNotServing()
+    {
+        var e = Assert.Throws<FormatException>(() => AdminServerParser.ParseConnections(ProbeData.Read("admin-looking.connections.json")));
+
+        Assert.Equal("AdminServer connections: the member is not serving requests (\"This ZooKeeper instance is not currently serving requests\")", e.Message);
+    }
+
+    [Fact]
+    public void ParseConnections_NoSessionAndNoneYetValues_ReadAsConsPrintsThem()
+    {
+        const string json = """
+            {"connections":[{"remote_socket_address":"127.0.0.1:5","interest_ops":0,"outstanding_requests":0,"packets_received":1,
+              "packets_sent":0,"session_id":0,"last_operation":"NA","established":1795648571342,"session_timeout":0,"last_cxid":-1,
+              "last_zxid":-1,"last_response_time":0,"last_latency":0,"min_latency":0,"avg_latency":0,"max_latency":0}],
+             "secure_connections":[{"remote_socket_address":"[0:0:0:0:0:0:0:1]:6","packets_sent":3,"packets_received":4,"session_id":7,
+              "last_cxid":-1,"last_zxid":-1,"added_in_a_later_version":{"x":1}}],
+             "command":"connections","error":null}
+            """;
+
+        var connections = AdminServerParser.ParseConnections(json);
+
+        Assert.Equal(ConsParser.Parse(" /127.0.0.1:5[0](queued=0,recved=1,sent=0)"), connections.Take(1));
+        Assert.Equal(new ClientConnection { Address = "[0:0:0:0:0:0:0:1]:6", Received = 4, Sent = 3, SessionId = 7, Secure = true }, connections[1]);
+    }
+
+    [Theory]
+    [InlineData("", "not valid JSON")]
+    [InlineData("[1]", "not a JSON object")]
+    [InlineData("""{"command":"connections","error":"Unknown command: connections"}""", "the AdminServer answered an error: \"Unknown command: connections\"")]
+    [InlineData("""{"command":"connections","error":null}""", "no connections array")]
+    [InlineData("""{"connections":[7]}""", "connections[0] is not an object")]
+    [InlineData("""{"connections":[{"packets_received":1,"packets_sent":"x"}]}""", "connections[0]: packets_sent must be an integer")]
+    [InlineData("""{"connections":[{"packets_received":1}]}""", "connections[0] has no packets_sent")]
+    [InlineData("""{"connections":[{"remote_socket_address":"nowhere","packets_received":1,"packets_sent":1}]}""", "remote_socket_address is not ip:port (was \"nowhere\")")]
+    public void ParseConnections_Garbage_NamesWhatIsWrong(string json, string expected)
+    {
+        var e = Assert.Throws<FormatException>(() => AdminServerParser.ParseConnections(json));
         Assert.Contains(expected, e.Message);
     }
 }

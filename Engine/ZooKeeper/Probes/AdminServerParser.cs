@@ -9,7 +9,7 @@ namespace QuorumPortal.Engine.ZooKeeper.Probes;
 /// (alias <c>mntr</c>) into a <see cref="MntrReport"/>. Every answer is an object with <c>command</c> and
 /// <c>error</c> (null when it worked) beside the command's fields; unknown fields are skipped.
 /// </summary>
-public static class AdminServerParser
+public static partial class AdminServerParser
 {
     /// <summary>True when the answer is the AdminServer's "not currently serving requests" error (no quorum).</summary>
     public static bool IsNotServing(ReadOnlySpan<byte> json) => ErrorOf(json) == FourLetterWordClient.NotServingText;

@@ -53,7 +53,8 @@ public sealed class FourLetterWordClient
     }
 
     /// <summary>As <see cref="SendAsync"/>, but the answer stays in a pooled buffer the caller disposes.</summary>
-    internal async Task<PooledAnswer> ExchangeAsync(string host, int port, string word, CancellationToken cancellationToken)
+    /// <param name="withLocalEndPoint">Keep the connection's own address in <see cref="PooledAnswer.LocalEndPoint"/> (<c>cons</c> lists it).</param>
+    internal async Task<PooledAnswer> ExchangeAsync(string host, int port, string word, CancellationToken cancellationToken, bool withLocalEndPoint = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         if (word is not { Length: 4 } || !char.IsAsciiLetterLower(word[0]) || !char.IsAsciiLetterLower(word[1])
@@ -78,6 +79,11 @@ public sealed class FourLetterWordClient
         try
         {
             await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            if (withLocalEndPoint)
+            {
+                answer.LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+            }
+
             var request = answer.FreeSpace()[..4];
             System.Text.Encoding.ASCII.GetBytes(word, request.Span);
             await socket.SendAsync(request, SocketFlags.None, timeout.Token).ConfigureAwait(false);

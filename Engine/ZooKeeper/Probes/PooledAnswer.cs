@@ -23,7 +23,12 @@ internal sealed class PooledAnswer : IDisposable
 
     public int Length { get; private set; }
 
+    /// <summary>The asking end of a four-letter word's connection, when the caller wanted it (to find itself in <c>cons</c>).</summary>
+    public System.Net.IPEndPoint? LocalEndPoint { get; set; }
+
     public ReadOnlySpan<byte> Span => Buffer.AsSpan(0, Length);
+
+    public ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
 
     private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(PooledAnswer));
 

@@ -18,8 +18,13 @@ public sealed partial class ZooKeeperProbe
             using var srvrAnswer = await client.ExchangeAsync(member.Host, member.ClientPort, "srvr", cancellationToken).ConfigureAwait(false);
             srvrText = srvrAnswer.ToString();
         }
+        catch (FourLetterWordException e) when (e.Failure == FourLetterWordFailure.ConnectionFailed)
+        {
+            return await DownAsync(member, at, e.Message, raw: null, cancellationToken).ConfigureAwait(false);
+        }
         catch (FourLetterWordException e)
         {
+            // Refused or timed out; srvr is never refused as not whitelisted (3.8 always adds it).
             return MemberStatus.Down(member.ServerId, at, e.Message);
         }
 
@@ -35,7 +40,7 @@ public sealed partial class ZooKeeperProbe
         }
         catch (FormatException e)
         {
-            return Unreadable(member, at, e, "srvr:\n" + srvrText);
+            return await DownAsync(member, at, UnreadableMessage(member, e), "srvr:\n" + srvrText, cancellationToken).ConfigureAwait(false);
         }
 
         PooledAnswer? mntr;

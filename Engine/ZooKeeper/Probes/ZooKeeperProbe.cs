@@ -151,8 +151,12 @@ public sealed partial class ZooKeeperProbe(FourLetterWordClient client, AdminSer
         }
     }
 
+    // After srvr answered: the process runs, though the status cannot be read.
     private static MemberStatus Unreadable(MemberSpec member, DateTimeOffset at, FormatException e, string raw) =>
-        MemberStatus.Down(member.ServerId, at, $"{member.Host}:{member.ClientPort} gave an answer the probe cannot read: {e.Message}") with { Raw = raw };
+        MemberStatus.Down(member.ServerId, at, UnreadableMessage(member, e)) with { Raw = raw, ProcessUp = true };
+
+    private static string UnreadableMessage(MemberSpec member, FormatException e) =>
+        $"{member.Host}:{member.ClientPort} gave an answer the probe cannot read: {e.Message}";
 
     private sealed record CachedConf(string Text, ConfReport Report, string Mode, long Zxid, DateTimeOffset At);
 

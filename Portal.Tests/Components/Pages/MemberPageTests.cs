@@ -1,6 +1,9 @@
 using Bunit;
+using QuorumPortal.Engine.Backends;
+using QuorumPortal.Engine.Embedded;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Events;
+using QuorumPortal.Portal.Components.Controls;
 using QuorumPortal.Portal.Components.Pages;
 using QuorumPortal.Portal.Tests.Testing;
 
@@ -75,6 +78,31 @@ public sealed class MemberPageTests : DashboardTest
 
         Assert.Contains("No member 9", cut.Markup, StringComparison.Ordinal);
         Assert.Empty(cut.FindAll("[data-server-id]"));
+    }
+
+    [Fact]
+    public async Task Render_EmbeddedMemberWithClient_ItsSessionListedAndReadAgainOnTheTick()
+    {
+        var registered = await Context.Registry.AddAsync(new EmbeddedEnsemble(EnsembleSpec.OfSize("alpha", 3, EnsembleSettings.Fast)), CancellationToken.None);
+        await registered.Backend.WaitForAsync(s => s.HasQuorum && s.ServingVoters == 3, TimeSpan.FromSeconds(30));
+        await using var client = await registered.Backend.OpenClientAsync(new ClientOptions { ServerIds = [2] }, CancellationToken.None);
+        await client.CreateAsync("/seen", "x"u8.ToArray());
+        var session = Zxid.ToHex(client.SessionId);
+
+        var cut = Context.Bunit.Render<MemberPage>(p => p.Add(x => x.Name, "alpha").Add(x => x.ServerId, 2));
+
+        var row = cut.WaitForElement($"[data-member-clients='2'] tr[data-session='{session}']", TimeSpan.FromSeconds(10));
+        Assert.Equal(["in-process", session, "CREA"], row.QuerySelectorAll("td").Take(3).Select(td => td.TextContent));
+        Assert.Single(cut.FindAll("[data-member-clients] tbody tr"));
+
+        // Read again only when the panel's interval has passed (the page's clock is a fake one).
+        await client.GetDataAsync("/seen");
+        Context.Time.Advance(ClientConnectionsPanel.RefreshInterval);
+        cut.WaitForAssertion(() => Assert.Equal("GETD", cut.Find($"tr[data-session='{session}'] td:nth-child(3)").TextContent), TimeSpan.FromSeconds(10));
+
+        // A link to another member reuses the page: its list is read at once, without waiting for the tick.
+        cut.Render(p => p.Add(x => x.ServerId, 3));
+        cut.WaitForAssertion(() => Assert.Equal("0", cut.Find("[data-member-clients='3'] [data-clients]").GetAttribute("data-clients")), TimeSpan.FromSeconds(10));
     }
 
     private static EnsembleSnapshot ZooKeeper(EnsembleSnapshot snapshot, int serverId, string? raw) => snapshot with

@@ -28,4 +28,8 @@ public sealed partial class MemberPage : EnsembleFeedPage
         || (Snapshot is null && Registered is null);
 
     private MemberSpec? Spec => EnsembleMembers.Spec(Snapshot, Registered?.Backend.Members, ServerId);
+
+    private string ClientsSubtitle => (Snapshot?.Backend ?? Registered?.Backend.Kind) == BackendKind.Embedded
+        ? "the member's sessions"
+        : "ZooKeeper's cons (or the AdminServer's connections)";
 }
