@@ -64,7 +64,11 @@ public sealed class HistoryApiTests : IAsyncLifetime
     {
         Assert.True(_factory.Services.GetRequiredService<EnsembleRegistry>().TryGet("demo", out var demo));
         var coordinator = _factory.Services.GetRequiredService<OperationCoordinator>();
+
+        // A failover needs a leader serving with a quorum; on a loaded machine the demo may still be electing one.
+        await demo.Backend.WaitForAsync(s => s.HasQuorum && s.ServingVoters == 3, Deadline);
         var start = await coordinator.StartAsync(demo.Backend, new FailoverOperation(FailoverMode.RestartLeader), new OperationRequest("dave, ops", "drill \"A\""), CancellationToken.None);
+        Assert.True(start.Started, start.Message);
         var done = await start.Completion.WaitAsync(Deadline);
         Assert.Equal(OperationState.Succeeded, done.State);
 
