@@ -198,7 +198,8 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
             }
         }
 
-        return new FileNodeStorage(MemberDirectory(serverId), _options.Fsync);
+        // The member's loop must never wait for the disk: its log is written on a thread of its own.
+        return new BackgroundNodeStorage(new FileNodeStorage(MemberDirectory(serverId), _options.Fsync), $"{Name}/server.{serverId}");
     }
 
     private string MemberDirectory(int serverId) => Path.Combine(_dataDirectory!, $"server.{serverId}");
@@ -242,7 +243,7 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
 
             // The member's thread must be gone before its files are closed.
             loop!.Dispose();
-            if (storage is FileNodeStorage)
+            if (storage is not null and not MemoryNodeStorage)
             {
                 storage.Dispose();
             }

@@ -224,7 +224,7 @@ internal sealed partial class QuorumPeer
         var (epoch, zxid) = _stateAtElection;
         if (_leaderPhase == LeaderPhase.WaitingForEpochAcks
             && (ack.CurrentEpoch > epoch || ack.CurrentEpoch == epoch && ack.LastZxid > zxid)
-            && !_options.Defects.HasFlag(ProtocolDefects.ElectionIgnoresHistory))
+            && !HasDefect(ProtocolDefects.ElectionIgnoresHistory))
         {
             // The election picked a leader behind one of its followers; elect again.
             StartLooking($"follower {h.Sid} is ahead of the leader ({ack.LastZxid:x} > {zxid:x})");
@@ -256,7 +256,7 @@ internal sealed partial class QuorumPeer
         }
 
         _storage.SetCurrentEpoch(_newEpoch);
-        _storage.Flush();
+        FlushLogNow();
         _leaderPhase = LeaderPhase.WaitingForNewLeaderAcks;
         Phase = ZabPhase.Synchronization;
         _counter = 0;
@@ -460,7 +460,7 @@ internal sealed partial class QuorumPeer
             }
         }
 
-        if (_options.Defects.HasFlag(ProtocolDefects.CommitWithoutQuorum))
+        if (HasDefect(ProtocolDefects.CommitWithoutQuorum))
         {
             _leaderLoggedZxid = zxid;
             TryCommit();
@@ -471,14 +471,14 @@ internal sealed partial class QuorumPeer
     {
         if (_leaderPhase == LeaderPhase.Established)
         {
-            _leaderLoggedZxid = _log.LastZxid;
+            _leaderLoggedZxid = _durableZxid;
             TryCommit();
         }
     }
 
     private bool IsAcked(Outstanding p)
     {
-        if (_options.Defects.HasFlag(ProtocolDefects.CommitWithoutQuorum))
+        if (HasDefect(ProtocolDefects.CommitWithoutQuorum))
         {
             return true;
         }

@@ -25,6 +25,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private readonly LogWindow _log;
     private readonly TimeSpan _tick;
     private readonly ConcurrentDictionary<IClientConnection, byte> _liveConnections = new();
+    private readonly Action _flushLog;
 
     private DataTree _tree = null!;
     private IReadOnlyList<MemberSpec> _view = [];
@@ -35,6 +36,10 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private bool _isVoter;
     private IDisposable? _tickTimer;
     private bool _flushScheduled;
+
+    // Every logged record up to this zxid is as durable as the fsync policy promises (acks and the leader's own vote wait for it).
+    private long _durableZxid;
+    private int _flushGeneration;
     private long _txnsSinceSnapshot;
     private long _snapshotThreshold;
     private bool _started;
@@ -73,6 +78,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         _observer = observer;
         _log = new LogWindow(options.CommittedLogCapacity);
         _tick = TimeSpan.FromMilliseconds(settings.TickTime);
+        _flushLog = FlushLog;
     }
 
     public int ServerId => _myId;
@@ -103,6 +109,9 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private TimeSpan Now => Loop.Now;
 
     private TimeSpan FinalizeWait => _options.EffectiveFinalizeWait(_settings.TickTime);
+
+    // A bit test: Enum.HasFlag boxes in unoptimised code, and IsAcked asks once per outstanding proposal.
+    private bool HasDefect(ProtocolDefects defect) => (_options.Defects & defect) != 0;
 
     /// <summary>Recovers from storage and starts looking for a leader. Call on the loop (or before it runs anything).</summary>
     public void Start()
@@ -169,6 +178,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         }
 
         _log.Trim(_tree.LastProcessedZxid);
+        _durableZxid = _log.LastZxid; // what was read back is on disk
         RefreshView();
         ResetSnapshotThreshold();
     }
@@ -279,26 +289,55 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     {
         if (_options.Fsync == FsyncPolicy.Always)
         {
-            _storage.Flush();
-            OnFlushed();
+            FlushLog();
             return;
         }
 
         if (!_flushScheduled)
         {
-            // Group commit: the flush runs after every message already queued on the loop.
+            // Group commit: the flush starts after every message already queued on the loop.
             _flushScheduled = true;
-            Loop.Post(() =>
-            {
-                _flushScheduled = false;
-                _storage.Flush();
-                OnFlushed();
-            });
+            Loop.Post(_flushLog);
         }
     }
 
-    private void OnFlushed()
+    /// <summary>
+    /// Flushes what is logged so far. A storage that writes on its own thread reports back later, so the loop
+    /// goes on meanwhile (more proposals, acks, commits); the records count as durable only once it reports.
+    /// </summary>
+    private void FlushLog()
     {
+        _flushScheduled = false;
+        var upTo = _log.LastZxid;
+        var generation = _flushGeneration;
+        if (_storage.BeginFlush(() => Loop.Post(() => OnFlushed(upTo, generation))))
+        {
+            OnFlushed(upTo, generation);
+        }
+    }
+
+    /// <summary>Flushes before going on, where the protocol needs everything logged to be durable first.</summary>
+    private void FlushLogNow()
+    {
+        _storage.Flush();
+        _durableZxid = Math.Max(_durableZxid, _log.LastZxid);
+    }
+
+    /// <summary>The log was cut (TRUNC) or replaced (SNAP): a flush reported after this describes records that may be gone.</summary>
+    private void OnLogCut(long lastKept)
+    {
+        _flushGeneration++;
+        _durableZxid = Math.Min(_durableZxid, lastKept);
+    }
+
+    private void OnFlushed(long upTo, int generation)
+    {
+        if (generation != _flushGeneration || upTo <= _durableZxid)
+        {
+            return;
+        }
+
+        _durableZxid = upTo;
         switch (State)
         {
             case PeerState.Leading:
@@ -357,7 +396,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
             return;
         }
 
-        _storage.Flush();
+        // No flush first: the snapshot holds committed state only, and the storage keeps call order.
         _storage.SaveSnapshot(_tree.LastProcessedZxid, _tree.Serialize());
         _storage.Purge(_options.SnapshotsRetained);
         ResetSnapshotThreshold();

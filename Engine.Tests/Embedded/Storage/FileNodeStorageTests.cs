@@ -177,6 +177,7 @@ public sealed class FileNodeStorageTests : NodeStorageContract
         AppendRange(reopened, 6, 8);
         reopened.Flush();
         reopened.Purge(1);
+        ((FileNodeStorage)reopened).WaitForDeletes();
 
         Assert.Equal(["log.6"], LogFiles());
         Assert.Equal(Range(6, 8), Zxids(reopened));
@@ -194,6 +195,7 @@ public sealed class FileNodeStorageTests : NodeStorageContract
         Storage.Flush();
 
         Storage.Purge(2);
+        ((FileNodeStorage)Storage).WaitForDeletes(); // purged files are deleted on the thread pool
 
         Assert.Equal(["log.15", "log.b"], LogFiles()); // log.1 ends at 10 ≤ 15; log.b runs to 20
         Assert.Equal(["snapshot.19", "snapshot.f"], FileNames("snapshot.*"));

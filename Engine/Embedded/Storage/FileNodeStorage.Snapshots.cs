@@ -13,6 +13,10 @@ internal sealed partial class FileNodeStorage
     // Zxids of the snapshot files believed intact, oldest first.
     private readonly List<long> _snapshots = [];
 
+    // The chain of deletes of purged files, and the first failure among them.
+    private Task _deletes = Task.CompletedTask;
+    private Exception? _deleteFailure;
+
     private static ReadOnlySpan<byte> SnapshotMagic => "QPSN"u8;
 
     public void SaveSnapshot(long zxid, ReadOnlySpan<byte> snapshot)
@@ -66,18 +70,21 @@ internal sealed partial class FileNodeStorage
         return null;
     }
 
+    /// <remarks>The files are deleted later on the thread pool; see <see cref="DeleteLater"/>.</remarks>
     public void Purge(int retainSnapshots)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(retainSnapshots, 1);
         ThrowIfDisposed();
+        ThrowIfDeleteFailed();
         if (_snapshots.Count == 0)
         {
             return;
         }
 
+        var purged = new List<string>();
         while (_snapshots.Count > retainSnapshots)
         {
-            File.Delete(SnapshotPath(_snapshots[0]));
+            purged.Add(SnapshotPath(_snapshots[0]));
             _snapshots.RemoveAt(0);
         }
 
@@ -85,11 +92,63 @@ internal sealed partial class FileNodeStorage
         long oldestKept = _snapshots[0];
         while (_logs.Count > 0 && _logs[0] != _writerLog && _logs[0].LastZxid <= oldestKept)
         {
-            File.Delete(_logs[0].Path);
+            purged.Add(_logs[0].Path);
             _logs.RemoveAt(0);
         }
 
-        SyncDirectory();
+        DeleteLater(purged);
+    }
+
+    /// <summary>Waits until every file purged so far is deleted; throws if a delete failed.</summary>
+    internal void WaitForDeletes()
+    {
+        _deletes.Wait();
+        ThrowIfDeleteFailed();
+    }
+
+    /// <summary>
+    /// Unlinking a purged 64 MB log file takes 10–100 ms on ext4 (the kernel drops its cached pages and frees its
+    /// extents), which must not stall the thread that appends. The files are no longer part of the storage, so
+    /// they go on the thread pool, one purge after another. A crash before the delete only leaves old files, which
+    /// the next open lists and the next purge removes again; a truncation or reset waits first, because it may
+    /// create a file of the same name.
+    /// </summary>
+    private void DeleteLater(List<string> paths)
+    {
+        if (paths.Count == 0)
+        {
+            return;
+        }
+
+        _deletes = _deletes.ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    foreach (string path in paths)
+                    {
+                        File.Delete(path);
+                    }
+
+                    SyncDirectory();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _deleteFailure ??= e;
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+    }
+
+    private void ThrowIfDeleteFailed()
+    {
+        if (_deletes.IsCompleted && _deleteFailure is { } failure)
+        {
+            _deleteFailure = null;
+            throw new IOException($"Purged files in '{_directory}' could not be deleted: {failure.Message}", failure);
+        }
     }
 
     /// <remarks>
@@ -99,6 +158,7 @@ internal sealed partial class FileNodeStorage
     public void ResetTo(long zxid, ReadOnlySpan<byte> snapshot)
     {
         ThrowIfDisposed();
+        WaitForDeletes();
         CloseWriter();
         foreach (LogFile log in _logs)
         {
