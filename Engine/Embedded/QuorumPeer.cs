@@ -26,6 +26,12 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private readonly TimeSpan _tick;
     private readonly ConcurrentDictionary<IClientConnection, byte> _liveConnections = new();
     private readonly Action _flushLog;
+    private readonly Action _flushReported;
+    private readonly Action _flushDone;
+
+    // Loop only: the flushes handed to the storage and not yet reported, oldest first (cached delegates and this
+    // queue keep a flush free of allocations; there is one per group commit).
+    private readonly Queue<(long UpTo, int Generation)> _flushesInFlight = new();
 
     private DataTree _tree = null!;
     private IReadOnlyList<MemberSpec> _view = [];
@@ -79,6 +85,8 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         _log = new LogWindow(options.CommittedLogCapacity);
         _tick = TimeSpan.FromMilliseconds(settings.TickTime);
         _flushLog = FlushLog;
+        _flushDone = FlushDone;
+        _flushReported = () => Loop.Post(_flushDone);
     }
 
     public int ServerId => _myId;
@@ -308,12 +316,18 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private void FlushLog()
     {
         _flushScheduled = false;
-        var upTo = _log.LastZxid;
-        var generation = _flushGeneration;
-        if (_storage.BeginFlush(() => Loop.Post(() => OnFlushed(upTo, generation))))
+        _flushesInFlight.Enqueue((_log.LastZxid, _flushGeneration));
+        if (_storage.BeginFlush(_flushReported))
         {
-            OnFlushed(upTo, generation);
+            FlushDone();
         }
+    }
+
+    /// <summary>On the loop: the oldest flush in flight is done (the storage reports flushes in call order).</summary>
+    private void FlushDone()
+    {
+        var (upTo, generation) = _flushesInFlight.Dequeue();
+        OnFlushed(upTo, generation);
     }
 
     /// <summary>Flushes before going on, where the protocol needs everything logged to be durable first.</summary>
