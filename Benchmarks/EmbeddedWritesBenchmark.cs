@@ -17,7 +17,8 @@ namespace QuorumPortal.Benchmarks;
 /// <c>--seconds</c> measured per phase (default 10), <c>--warmup</c> seconds (default 3), <c>--payload</c> bytes (default 1024),
 /// <c>--rate</c> writes/s of the open loop (default half the full-load rate), <c>--full false</c> to skip the full-load
 /// phase (needs <c>--rate</c>: the open loop then starts on a fresh ensemble, not after 13 s of maximum load),
-/// <c>--breakdown true</c> to print where the open loop's slow requests come from (<see cref="LatencyBreakdown"/>).
+/// <c>--breakdown true</c> to print where the open loop's slow requests come from (<see cref="LatencyBreakdown"/>),
+/// <c>--log-writer thread|loop</c> where each member writes its log (<see cref="EmbeddedOptions.LogWriterThread"/>, default thread).
 /// </remarks>
 internal static class EmbeddedWritesBenchmark
 {
@@ -37,7 +38,13 @@ internal static class EmbeddedWritesBenchmark
             OpenLoopRate: args.Get("rate") is null ? null : args.GetDouble("rate", 0),
             InMemory: args.Get("storage") == "memory",
             FullLoad: args.Get("full") != "false",
-            Breakdown: args.Get("breakdown") == "true");
+            Breakdown: args.Get("breakdown") == "true",
+            LogWriterThread: args.Get("log-writer") switch
+            {
+                null or "thread" => true,
+                "loop" => false,
+                var other => throw new ArgumentException($"--log-writer thread|loop, not '{other}'"),
+            });
         if (!plan.FullLoad && plan.OpenLoopRate is null)
         {
             throw new ArgumentException("--full false needs --rate: the open loop's rate is otherwise half the full load's");
@@ -80,7 +87,7 @@ internal static class EmbeddedWritesBenchmark
         _ => throw new ArgumentException($"--fsync off|batched|always, not '{value}'"),
     };
 
-    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown);
+    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown, bool LogWriterThread);
 
     private sealed record Outcome(Phase? Full, Phase Half);
 
@@ -88,7 +95,7 @@ internal static class EmbeddedWritesBenchmark
     {
         var directory = Path.Combine(Path.GetTempPath(), $"qp-bench-writes-{Guid.NewGuid():N}");
         var settings = new EnsembleSettings { TickTime = 200, InitLimit = 10, SyncLimit = 5 };
-        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog });
+        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog, LogWriterThread = plan.LogWriterThread });
         var clients = new List<ICoordinationClient>();
         try
         {

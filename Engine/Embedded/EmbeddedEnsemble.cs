@@ -198,8 +198,8 @@ public sealed class EmbeddedEnsemble : IEnsembleBackend
             }
         }
 
-        // The member's loop must never wait for the disk: its log is written on a thread of its own.
-        return new BackgroundNodeStorage(new FileNodeStorage(MemberDirectory(serverId), _options.Fsync), $"{Name}/server.{serverId}");
+        var storage = new FileNodeStorage(MemberDirectory(serverId), _options.Fsync);
+        return _options.LogWriterThread ? new BackgroundNodeStorage(storage, $"{Name}/server.{serverId}") : storage;
     }
 
     private string MemberDirectory(int serverId) => Path.Combine(_dataDirectory!, $"server.{serverId}");

@@ -100,7 +100,7 @@ internal sealed partial class FileNodeStorage
     public void TruncateAfter(long zxid)
     {
         ThrowIfDisposed();
-        WaitForDeletes();
+        WaitForBackground();
         CloseWriter();
 
         // A snapshot past the cut contains transactions the leader told us to forget.

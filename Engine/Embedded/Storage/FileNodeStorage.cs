@@ -106,8 +106,8 @@ internal sealed partial class FileNodeStorage : INodeStorage
         }
         finally
         {
-            // Deletes finish before the lock goes, so the next owner of the directory never races them.
-            _deletes.Wait();
+            // Background file work finishes before the lock goes, so the next owner of the directory never races it.
+            _background.Wait();
             _lock.Dispose();
         }
     }
