@@ -440,7 +440,7 @@ internal sealed partial class QuorumPeer
         var zxid = Zxid.Make(_newEpoch, ++_counter);
         var txn = new Txn(zxid, sessionId, cxid, Loop.Time.GetUtcNow().ToUnixTimeMilliseconds(), op);
         var entry = new LogEntry(txn, TxnCodec.Encode(txn));
-        var verifiers = _pendingVoters is null ? new[] { _voters } : new[] { _voters, _pendingVoters };
+        var verifiers = _pendingVoters is null ? _votersOnly : [_voters, _pendingVoters];
         if (op is ReconfigOp reconfig)
         {
             // From here until it commits, every proposal needs a quorum of the old and of the new configuration.

@@ -39,6 +39,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private long _viewVersion;
     private (long Version, IReadOnlyList<MemberSpec> Members)? _adoptedConfig;
     private HashSet<int> _voters = [];
+    private HashSet<int>[] _votersOnly = [[]]; // [_voters], shared by every proposal made outside a reconfiguration
     private bool _isVoter;
     private IDisposable? _tickTimer;
     private bool _flushScheduled;
@@ -225,6 +226,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         var me = members.FirstOrDefault(m => m.ServerId == _myId);
         _view = me is null ? [.. members, _self] : members;
         _voters = _view.Where(m => m.IsVoter).Select(m => m.ServerId).ToHashSet();
+        _votersOnly = [_voters];
         _isVoter = _voters.Contains(_myId);
     }
 
@@ -371,9 +373,10 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
             return;
         }
 
-        foreach (var entry in _log.After(_tree.LastProcessedZxid, zxid))
+        // One entry at a time rather than _log.After: a list per commit on every member was a steady stream of garbage.
+        while (_log.EntryAfter(_tree.LastProcessedZxid, zxid) is { } entry)
         {
-            var result = _tree.Apply(entry.Txn, entry.Encoded);
+            var result = _tree.Apply(entry.Txn, entry.Encoded, withResult: _clientsBySession.ContainsKey(entry.Txn.SessionId));
             _observer?.OnApplied(_myId, entry.Zxid, _tree.Digest, entry.Txn);
             OnApplied(entry, result, live);
             if (State == PeerState.Looking)
