@@ -14,7 +14,11 @@ namespace QuorumPortal.Benchmarks;
 /// <remarks>
 /// Options: <c>--nodes 3|5</c> (default both), <c>--fsync off|batched</c> (default both), <c>--clients</c> sessions
 /// spread round-robin over the members (default 64), <c>--depth</c> outstanding requests per session (default 16),
-/// <c>--seconds</c> measured per phase (default 10), <c>--warmup</c> seconds (default 3), <c>--payload</c> bytes (default 1024).
+/// <c>--seconds</c> measured per phase (default 10), <c>--warmup</c> seconds (default 3), <c>--payload</c> bytes (default 1024),
+/// <c>--rate</c> writes/s of the open loop (default half the full-load rate), <c>--full false</c> to skip the full-load
+/// phase (needs <c>--rate</c>: the open loop then starts on a fresh ensemble, not after 13 s of maximum load),
+/// <c>--breakdown true</c> to print where the open loop's slow requests come from (<see cref="LatencyBreakdown"/>),
+/// <c>--log-writer thread|loop</c> where each member writes its log (<see cref="EmbeddedOptions.LogWriterThread"/>, default thread).
 /// </remarks>
 internal static class EmbeddedWritesBenchmark
 {
@@ -32,7 +36,19 @@ internal static class EmbeddedWritesBenchmark
             PayloadBytes: args.GetInt("payload", 1024),
             CommittedLog: args.GetInt("committed-log", new EmbeddedOptions().CommittedLogCapacity),
             OpenLoopRate: args.Get("rate") is null ? null : args.GetDouble("rate", 0),
-            InMemory: args.Get("storage") == "memory");
+            InMemory: args.Get("storage") == "memory",
+            FullLoad: args.Get("full") != "false",
+            Breakdown: args.Get("breakdown") == "true",
+            LogWriterThread: args.Get("log-writer") switch
+            {
+                null or "thread" => true,
+                "loop" => false,
+                var other => throw new ArgumentException($"--log-writer thread|loop, not '{other}'"),
+            });
+        if (!plan.FullLoad && plan.OpenLoopRate is null)
+        {
+            throw new ArgumentException("--full false needs --rate: the open loop's rate is otherwise half the full load's");
+        }
 
         using var allocations = args.Get("allocations") == "true" ? new AllocationProfile() : null;
         var results = new List<(string Key, object Value)>
@@ -45,13 +61,17 @@ internal static class EmbeddedWritesBenchmark
             {
                 var outcome = await RunOneAsync(size, policy, plan);
                 var prefix = $"n{size}_{policy.ToString().ToLowerInvariant()}_";
-                results.Add((prefix + "wps", Math.Round(outcome.WritesPerSecond)));
-                results.Add((prefix + "p50_ms", outcome.P50));
-                results.Add((prefix + "p99_ms", outcome.P99));
-                results.Add((prefix + "half_wps", Math.Round(outcome.HalfWritesPerSecond)));
-                results.Add((prefix + "half_p50_ms", outcome.HalfP50));
-                results.Add((prefix + "half_p99_ms", outcome.HalfP99));
-                results.Add((prefix + "errors", outcome.Errors));
+                if (outcome.Full is { } full)
+                {
+                    results.Add((prefix + "wps", Math.Round(full.Rate)));
+                    results.Add((prefix + "p50_ms", full.P50));
+                    results.Add((prefix + "p99_ms", full.P99));
+                }
+
+                results.Add((prefix + "half_wps", Math.Round(outcome.Half.Rate)));
+                results.Add((prefix + "half_p50_ms", outcome.Half.P50));
+                results.Add((prefix + "half_p99_ms", outcome.Half.P99));
+                results.Add((prefix + "errors", (outcome.Full?.Errors ?? 0) + outcome.Half.Errors));
             }
         }
 
@@ -67,15 +87,15 @@ internal static class EmbeddedWritesBenchmark
         _ => throw new ArgumentException($"--fsync off|batched|always, not '{value}'"),
     };
 
-    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory);
+    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown, bool LogWriterThread);
 
-    private sealed record Outcome(double WritesPerSecond, double P50, double P99, double HalfWritesPerSecond, double HalfP50, double HalfP99, long Errors);
+    private sealed record Outcome(Phase? Full, Phase Half);
 
     private static async Task<Outcome> RunOneAsync(int size, FsyncPolicy policy, Plan plan)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"qp-bench-writes-{Guid.NewGuid():N}");
         var settings = new EnsembleSettings { TickTime = 200, InitLimit = 10, SyncLimit = 5 };
-        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog });
+        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog, LogWriterThread = plan.LogWriterThread });
         var clients = new List<ICoordinationClient>();
         try
         {
@@ -95,14 +115,18 @@ internal static class EmbeddedWritesBenchmark
                 paths[i] = await client.CreateAsync($"/bench-{i}", payload);
             }
 
-            var gc = GcSnapshot.Take();
-            var full = await ClosedLoopAsync(clients, paths, payload, plan);
-            Report.Progress($"{size} nodes, fsync {policy}: full load {full.Rate:0} writes/s, p50 {Report.Format(full.P50)} ms, p99 {Report.Format(full.P99)} ms, {full.Errors} errors; {GcSnapshot.Take().Since(gc)}");
+            Phase? full = null;
+            if (plan.FullLoad)
+            {
+                var before = GcSnapshot.Take();
+                full = await ClosedLoopAsync(clients, paths, payload, plan);
+                Report.Progress($"{size} nodes, fsync {policy}: full load {full.Rate:0} writes/s, p50 {Report.Format(full.P50)} ms, p99 {Report.Format(full.P99)} ms, {full.Errors} errors; {GcSnapshot.Take().Since(before)}");
+            }
 
-            gc = GcSnapshot.Take();
-            var half = await OpenLoopAsync(clients, paths, payload, plan.OpenLoopRate ?? full.Rate / 2, plan);
+            var gc = GcSnapshot.Take();
+            var half = await OpenLoopAsync(clients, paths, payload, plan.OpenLoopRate ?? full!.Rate / 2, plan, ensemble);
             Report.Progress($"{size} nodes, fsync {policy}: half load {half.Rate:0} writes/s, p50 {Report.Format(half.P50)} ms, p99 {Report.Format(half.P99)} ms, {half.Errors} errors; {GcSnapshot.Take().Since(gc)}");
-            return new Outcome(full.Rate, full.P50, full.P99, half.Rate, half.P50, half.P99, full.Errors + half.Errors);
+            return new Outcome(full, half);
         }
         finally
         {
@@ -172,8 +196,9 @@ internal static class EmbeddedWritesBenchmark
     /// Open loop: writes are issued at a fixed rate whatever the answers do (so a slow answer does not
     /// slow the load down), round-robin over the sessions, each timed from its own send.
     /// </summary>
-    private static async Task<Phase> OpenLoopAsync(List<ICoordinationClient> clients, string[] paths, byte[] payload, double rate, Plan plan)
+    private static async Task<Phase> OpenLoopAsync(List<ICoordinationClient> clients, string[] paths, byte[] payload, double rate, Plan plan, EmbeddedEnsemble ensemble)
     {
+        LatencyBreakdown? breakdown = null;
         var recorder = new LatencyRecorder();
         long errors = 0, outstanding = 0, skipped = 0;
         var total = plan.Warmup + plan.Measure;
@@ -185,6 +210,11 @@ internal static class EmbeddedWritesBenchmark
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
         while (clock.Elapsed < total && await timer.WaitForNextTickAsync())
         {
+            if (plan.Breakdown && breakdown is null && clock.Elapsed >= plan.Warmup)
+            {
+                breakdown = new LatencyBreakdown(ensemble);
+            }
+
             var due = (long)(clock.Elapsed.TotalSeconds * rate);
             for (; issued < due; issued++)
             {
@@ -205,6 +235,8 @@ internal static class EmbeddedWritesBenchmark
             await Task.Delay(10);
         }
 
+        breakdown?.Dispose();
+
         var sorted = recorder.SortedMilliseconds();
         Report.Progress(Report.Distribution(sorted));
         var measuredRate = (issued - skipped) / total.TotalSeconds;
@@ -223,7 +255,9 @@ internal static class EmbeddedWritesBenchmark
                 await client.SetDataAsync(path, payload);
                 if (started - startTimestamp >= warmupTicks)
                 {
-                    recorder.Add(Stopwatch.GetTimestamp() - started);
+                    var ticks = Stopwatch.GetTimestamp() - started;
+                    recorder.Add(ticks);
+                    breakdown?.Request(started, ticks);
                 }
             }
             catch (CoordinationException)

@@ -51,6 +51,25 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task Client_MemberNeverAnswers_FailsWithConnectionLossAfterRequestTimeout()
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("silent", 3, Fast));
+        await ensemble.StartAsync(CancellationToken.None);
+        await WaitForLeaderAsync(ensemble);
+        await using var client = await ensemble.OpenClientAsync(
+            new ClientOptions { ServerIds = [1], RequestTimeout = TimeSpan.FromMilliseconds(300) }, CancellationToken.None);
+        using var release = new ManualResetEventSlim();
+
+        // Member 1's loop hangs, so nothing sent to it is answered (a stuck member, not a closed connection).
+        ensemble.RunningPeer(1)!.Loop.Post(() => release.Wait(TimeSpan.FromSeconds(30)));
+        var error = await Assert.ThrowsAsync<CoordinationException>(() => client.GetDataAsync("/zookeeper/config"));
+        release.Set();
+
+        Assert.Equal(CoordinationError.ConnectionLoss, error.Error);
+        Assert.Contains("no answer within 0.3 s", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KillAll_ThenNewProcess_RecoversFromItsDirectories()
     {
         var spec = EnsembleSpec.OfSize("disk", 3, Fast);

@@ -15,8 +15,10 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
     private readonly EmbeddedEnsemble _ensemble;
     private readonly ClientOptions _options;
     private readonly object _gate = new();
-    private readonly Dictionary<int, (TaskCompletionSource<ClientReply> Reply, ClientOp Op)> _pending = [];
+    private readonly Dictionary<int, Pending> _pending = [];
+    private readonly TimeProvider _time;
     private readonly ITimer _pingTimer;
+    private readonly ITimer _timeoutTimer;
     private Attempt? _current;
     private TaskCompletionSource<bool>? _connected;
     private int _cxid;
@@ -33,8 +35,16 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
         _options = options;
         _timeoutMs = (int)options.SessionTimeout.TotalMilliseconds;
         _nextServer = Random.Shared.Next(1000);
+        _time = time;
         _pingTimer = time.CreateTimer(_ => Ping(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+        // One sweep for all requests instead of a timer per request (a timer, a promise and a task for every write):
+        // a request fails between RequestTimeout and a quarter of it later.
+        var sweep = TimeSpan.FromTicks(Math.Clamp(options.RequestTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        _timeoutTimer = time.CreateTimer(_ => FailOverdueRequests(), null, sweep, sweep);
     }
+
+    private readonly record struct Pending(TaskCompletionSource<ClientReply> Reply, long SentAt);
 
     public long SessionId => Volatile.Read(ref _sessionId);
 
@@ -165,25 +175,32 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
         lock (_gate)
         {
             cxid = ++_cxid;
-            _pending[cxid] = (reply, op);
+            _pending[cxid] = new Pending(reply, _time.GetTimestamp());
         }
 
         var peer = attempt!.Peer;
         var connection = attempt;
         peer.Loop.Post(() => peer.ClientSubmit(connection, cxid, op));
         ClientReply result;
-        try
+        if (!cancellationToken.CanBeCanceled)
         {
-            result = await reply.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            result = await reply.Task.ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        else
         {
-            lock (_gate)
+            try
             {
-                _pending.Remove(cxid);
+                result = await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
+            catch (OperationCanceledException)
+            {
+                lock (_gate)
+                {
+                    _pending.Remove(cxid);
+                }
 
-            throw new CoordinationException(CoordinationError.ConnectionLoss, path, $"no answer within {_options.RequestTimeout.TotalSeconds:0.#} s");
+                throw;
+            }
         }
 
         if (result.Error is { } error)
@@ -192,6 +209,32 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
         }
 
         return result;
+    }
+
+    /// <summary>Answers every request older than <see cref="ClientOptions.RequestTimeout"/> with connection loss (outcome unknown).</summary>
+    private void FailOverdueRequests()
+    {
+        List<(int Cxid, TaskCompletionSource<ClientReply> Reply)>? overdue = null;
+        lock (_gate)
+        {
+            foreach (var (cxid, pending) in _pending)
+            {
+                if (_time.GetElapsedTime(pending.SentAt) > _options.RequestTimeout)
+                {
+                    (overdue ??= []).Add((cxid, pending.Reply));
+                }
+            }
+
+            foreach (var (cxid, _) in overdue ?? [])
+            {
+                _pending.Remove(cxid);
+            }
+        }
+
+        foreach (var (cxid, reply) in overdue ?? [])
+        {
+            reply.TrySetResult(new ClientReply(cxid, 0, CoordinationError.ConnectionLoss, null, $"no answer within {_options.RequestTimeout.TotalSeconds:0.#} s"));
+        }
     }
 
     private void Ping()
@@ -298,6 +341,7 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
 
         _disposed = true;
         await _pingTimer.DisposeAsync().ConfigureAwait(false);
+        await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
         Attempt? attempt;
         lock (_gate)
         {

@@ -198,7 +198,8 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
             }
         }
 
-        return new FileNodeStorage(MemberDirectory(serverId), _options.Fsync);
+        var storage = new FileNodeStorage(MemberDirectory(serverId), _options.Fsync);
+        return _options.LogWriterThread ? new BackgroundNodeStorage(storage, $"{Name}/server.{serverId}") : storage;
     }
 
     private string MemberDirectory(int serverId) => Path.Combine(_dataDirectory!, $"server.{serverId}");
@@ -242,7 +243,7 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
 
             // The member's thread must be gone before its files are closed.
             loop!.Dispose();
-            if (storage is FileNodeStorage)
+            if (storage is not null and not MemoryNodeStorage)
             {
                 storage.Dispose();
             }

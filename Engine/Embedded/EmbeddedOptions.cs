@@ -20,6 +20,13 @@ public sealed record EmbeddedOptions
     /// <summary>Committed transactions kept in memory for DIFF syncs before a follower needs a SNAP. Default 500, as ZooKeeper's commitLogCount: a larger window keeps more entries alive into gen2 and lengthens GC pauses.</summary>
     public int CommittedLogCapacity { get; init; } = 500;
 
+    /// <summary>
+    /// Whether each member's log appends and flushes run on a log-writer thread of their own (ZooKeeper's
+    /// SyncRequestProcessor), so its loop never waits for <c>write</c> or <c>fsync</c>; otherwise the loop writes its
+    /// log itself. Snapshot files and purges are written in the background either way. Default: true.
+    /// </summary>
+    public bool LogWriterThread { get; init; } = true;
+
     /// <summary>Snapshots kept on disk by the purge after each snapshot. Default 3.</summary>
     public int SnapshotsRetained { get; init; } = 3;
 

@@ -78,6 +78,14 @@ internal sealed class LogWindow(int capacity)
         return result;
     }
 
+    /// <summary>The first entry with zxid greater than <paramref name="zxid"/> and at most <paramref name="upTo"/>, or null; allocates nothing.</summary>
+    public LogEntry? EntryAfter(long zxid, long upTo)
+    {
+        var i = IndexOf(zxid);
+        var next = i >= 0 ? i + 1 : ~i;
+        return next < Count && this[next].Zxid <= upTo ? this[next] : null;
+    }
+
     /// <summary>The greatest zxid in the window lower than <paramref name="zxid"/>, or the base.</summary>
     public long Before(long zxid)
     {

@@ -51,7 +51,7 @@ internal sealed partial class QuorumPeer
 
     private Vote InitialVote() =>
         !_isVoter ? Vote.None
-        : _options.Defects.HasFlag(ProtocolDefects.ElectionIgnoresHistory) ? new Vote(_myId, 0, 0)
+        : HasDefect(ProtocolDefects.ElectionIgnoresHistory) ? new Vote(_myId, 0, 0)
         : new Vote(_myId, LastLoggedZxid, _storage.CurrentEpoch);
 
     private Notification MyNotification() =>

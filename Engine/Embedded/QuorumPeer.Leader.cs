@@ -224,7 +224,7 @@ internal sealed partial class QuorumPeer
         var (epoch, zxid) = _stateAtElection;
         if (_leaderPhase == LeaderPhase.WaitingForEpochAcks
             && (ack.CurrentEpoch > epoch || ack.CurrentEpoch == epoch && ack.LastZxid > zxid)
-            && !_options.Defects.HasFlag(ProtocolDefects.ElectionIgnoresHistory))
+            && !HasDefect(ProtocolDefects.ElectionIgnoresHistory))
         {
             // The election picked a leader behind one of its followers; elect again.
             StartLooking($"follower {h.Sid} is ahead of the leader ({ack.LastZxid:x} > {zxid:x})");
@@ -256,7 +256,7 @@ internal sealed partial class QuorumPeer
         }
 
         _storage.SetCurrentEpoch(_newEpoch);
-        _storage.Flush();
+        FlushLogNow();
         _leaderPhase = LeaderPhase.WaitingForNewLeaderAcks;
         Phase = ZabPhase.Synchronization;
         _counter = 0;
@@ -445,7 +445,7 @@ internal sealed partial class QuorumPeer
         var zxid = Zxid.Make(_newEpoch, ++_counter);
         var txn = new Txn(zxid, sessionId, cxid, Loop.Time.GetUtcNow().ToUnixTimeMilliseconds(), op);
         var entry = new LogEntry(txn, TxnCodec.Encode(txn));
-        var verifiers = _pendingVoters is null ? new[] { _voters } : new[] { _voters, _pendingVoters };
+        var verifiers = _pendingVoters is null ? _votersOnly : [_voters, _pendingVoters];
         if (op is ReconfigOp reconfig)
         {
             // From here until it commits, every proposal needs a quorum of the old and of the new configuration.
@@ -465,7 +465,7 @@ internal sealed partial class QuorumPeer
             }
         }
 
-        if (_options.Defects.HasFlag(ProtocolDefects.CommitWithoutQuorum))
+        if (HasDefect(ProtocolDefects.CommitWithoutQuorum))
         {
             _leaderLoggedZxid = zxid;
             TryCommit();
@@ -476,14 +476,14 @@ internal sealed partial class QuorumPeer
     {
         if (_leaderPhase == LeaderPhase.Established)
         {
-            _leaderLoggedZxid = _log.LastZxid;
+            _leaderLoggedZxid = _durableZxid;
             TryCommit();
         }
     }
 
     private bool IsAcked(Outstanding p)
     {
-        if (_options.Defects.HasFlag(ProtocolDefects.CommitWithoutQuorum))
+        if (HasDefect(ProtocolDefects.CommitWithoutQuorum))
         {
             return true;
         }

@@ -159,6 +159,7 @@ internal sealed partial class QuorumPeer
                 _tree = DataTree.Deserialize(sync.Snapshot);
                 _storage.ResetTo(sync.SnapshotZxid, sync.Snapshot);
                 _log.Reset(sync.SnapshotZxid);
+                OnLogCut(sync.SnapshotZxid);
                 RefreshView();
                 _wantsSnapshot = false;
                 break;
@@ -172,6 +173,7 @@ internal sealed partial class QuorumPeer
                 }
 
                 _storage.TruncateAfter(sync.TruncateTo);
+                OnLogCut(sync.TruncateTo);
                 if (_tree.LastProcessedZxid > sync.TruncateTo || _log.BaseZxid > sync.TruncateTo)
                 {
                     RebuildTree(sync.TruncateTo);
@@ -238,7 +240,7 @@ internal sealed partial class QuorumPeer
             return;
         }
 
-        _storage.Flush();
+        FlushLogNow();
         _storage.SetCurrentEpoch(newLeader.Epoch);
         _learnerPhase = LearnerPhase.AwaitingUpToDate;
         _acksEnabled = true;
@@ -266,9 +268,9 @@ internal sealed partial class QuorumPeer
 
     private void SendAckIfNeeded()
     {
-        if (_acksEnabled && State == PeerState.Following && _log.LastZxid > _lastAckSent && !_flushScheduled)
+        if (_acksEnabled && State == PeerState.Following && _durableZxid > _lastAckSent)
         {
-            _lastAckSent = _log.LastZxid;
+            _lastAckSent = _durableZxid;
             Send(_learnerConnection, new Ack(_lastAckSent));
         }
     }

@@ -25,6 +25,13 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private readonly LogWindow _log;
     private readonly TimeSpan _tick;
     private readonly ConcurrentDictionary<IClientConnection, byte> _liveConnections = new();
+    private readonly Action _flushLog;
+    private readonly Action _flushReported;
+    private readonly Action _flushDone;
+
+    // Loop only: the flushes handed to the storage and not yet reported, oldest first (cached delegates and this
+    // queue keep a flush free of allocations; there is one per group commit).
+    private readonly Queue<(long UpTo, int Generation)> _flushesInFlight = new();
 
     private DataTree _tree = null!;
     private IReadOnlyList<MemberSpec> _view = [];
@@ -32,9 +39,14 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private long _viewVersion;
     private (long Version, IReadOnlyList<MemberSpec> Members)? _adoptedConfig;
     private HashSet<int> _voters = [];
+    private HashSet<int>[] _votersOnly = [[]]; // [_voters], shared by every proposal made outside a reconfiguration
     private bool _isVoter;
     private IDisposable? _tickTimer;
     private bool _flushScheduled;
+
+    // Every logged record up to this zxid is as durable as the fsync policy promises (acks and the leader's own vote wait for it).
+    private long _durableZxid;
+    private int _flushGeneration;
     private long _txnsSinceSnapshot;
     private long _snapshotThreshold;
     private bool _started;
@@ -73,6 +85,9 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         _observer = observer;
         _log = new LogWindow(options.CommittedLogCapacity);
         _tick = TimeSpan.FromMilliseconds(settings.TickTime);
+        _flushLog = FlushLog;
+        _flushDone = FlushDone;
+        _flushReported = () => Loop.Post(_flushDone);
     }
 
     public int ServerId => _myId;
@@ -103,6 +118,9 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     private TimeSpan Now => Loop.Now;
 
     private TimeSpan FinalizeWait => _options.EffectiveFinalizeWait(_settings.TickTime);
+
+    // A bit test: Enum.HasFlag boxes in unoptimised code, and IsAcked asks once per outstanding proposal.
+    private bool HasDefect(ProtocolDefects defect) => (_options.Defects & defect) != 0;
 
     /// <summary>Recovers from storage and starts looking for a leader. Call on the loop (or before it runs anything).</summary>
     public void Start()
@@ -169,6 +187,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         }
 
         _log.Trim(_tree.LastProcessedZxid);
+        _durableZxid = _log.LastZxid; // what was read back is on disk
         RefreshView();
         ResetSnapshotThreshold();
     }
@@ -207,6 +226,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         var me = members.FirstOrDefault(m => m.ServerId == _myId);
         _view = me is null ? [.. members, _self] : members;
         _voters = _view.Where(m => m.IsVoter).Select(m => m.ServerId).ToHashSet();
+        _votersOnly = [_voters];
         _isVoter = _voters.Contains(_myId);
     }
 
@@ -279,26 +299,61 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
     {
         if (_options.Fsync == FsyncPolicy.Always)
         {
-            _storage.Flush();
-            OnFlushed();
+            FlushLog();
             return;
         }
 
         if (!_flushScheduled)
         {
-            // Group commit: the flush runs after every message already queued on the loop.
+            // Group commit: the flush starts after every message already queued on the loop.
             _flushScheduled = true;
-            Loop.Post(() =>
-            {
-                _flushScheduled = false;
-                _storage.Flush();
-                OnFlushed();
-            });
+            Loop.Post(_flushLog);
         }
     }
 
-    private void OnFlushed()
+    /// <summary>
+    /// Flushes what is logged so far. A storage that writes on its own thread reports back later, so the loop
+    /// goes on meanwhile (more proposals, acks, commits); the records count as durable only once it reports.
+    /// </summary>
+    private void FlushLog()
     {
+        _flushScheduled = false;
+        _flushesInFlight.Enqueue((_log.LastZxid, _flushGeneration));
+        if (_storage.BeginFlush(_flushReported))
+        {
+            FlushDone();
+        }
+    }
+
+    /// <summary>On the loop: the oldest flush in flight is done (the storage reports flushes in call order).</summary>
+    private void FlushDone()
+    {
+        var (upTo, generation) = _flushesInFlight.Dequeue();
+        OnFlushed(upTo, generation);
+    }
+
+    /// <summary>Flushes before going on, where the protocol needs everything logged to be durable first.</summary>
+    private void FlushLogNow()
+    {
+        _storage.Flush();
+        _durableZxid = Math.Max(_durableZxid, _log.LastZxid);
+    }
+
+    /// <summary>The log was cut (TRUNC) or replaced (SNAP): a flush reported after this describes records that may be gone.</summary>
+    private void OnLogCut(long lastKept)
+    {
+        _flushGeneration++;
+        _durableZxid = Math.Min(_durableZxid, lastKept);
+    }
+
+    private void OnFlushed(long upTo, int generation)
+    {
+        if (generation != _flushGeneration || upTo <= _durableZxid)
+        {
+            return;
+        }
+
+        _durableZxid = upTo;
         switch (State)
         {
             case PeerState.Leading:
@@ -318,9 +373,10 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
             return;
         }
 
-        foreach (var entry in _log.After(_tree.LastProcessedZxid, zxid))
+        // One entry at a time rather than _log.After: a list per commit on every member was a steady stream of garbage.
+        while (_log.EntryAfter(_tree.LastProcessedZxid, zxid) is { } entry)
         {
-            var result = _tree.Apply(entry.Txn, entry.Encoded);
+            var result = _tree.Apply(entry.Txn, entry.Encoded, withResult: _clientsBySession.ContainsKey(entry.Txn.SessionId));
             _observer?.OnApplied(_myId, entry.Zxid, _tree.Digest, entry.Txn);
             OnApplied(entry, result, live);
             if (State == PeerState.Looking)
@@ -357,7 +413,7 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
             return;
         }
 
-        _storage.Flush();
+        // No flush first: the snapshot holds committed state only, and the storage keeps call order.
         _storage.SaveSnapshot(_tree.LastProcessedZxid, _tree.Serialize());
         _storage.Purge(_options.SnapshotsRetained);
         ResetSnapshotThreshold();

@@ -267,6 +267,29 @@ public sealed partial class DataTreeTests
     }
 
     [Fact]
+    public void Apply_WithoutResult_SameTreeButNoPathOrStat()
+    {
+        var other = new DataTree(ThreeMembers);
+        Txn[] txns =
+        [
+            new(Zxid.Make(1, 1), 0, 1, 5, new CreateOp("/a", [1], CreateMode.PersistentSequential)),
+            new(Zxid.Make(1, 2), 0, 2, 6, new SetDataOp("/a0000000000", [2, 3], -1)),
+            new(Zxid.Make(1, 3), 0, 3, 7, new SetDataOp("/missing", [4], -1)),
+            new(Zxid.Make(1, 4), 0, 4, 8, new DeleteOp("/a0000000000", -1)),
+        ];
+
+        var full = txns.Select(t => _tree.Apply(t, TxnCodec.Encode(t))).ToArray();
+        var bare = txns.Select(t => other.Apply(t, TxnCodec.Encode(t), withResult: false)).ToArray();
+
+        Assert.Equal(_tree.Digest, other.Digest);
+        Assert.Equal(_tree.LastProcessedZxid, other.LastProcessedZxid);
+        Assert.Equal("/a0000000000", full[0].Path);
+        Assert.NotNull(full[1].Stat);
+        Assert.All(new[] { bare[0], bare[1], bare[3] }, r => Assert.Same(TxnResult.Ok, r));
+        Assert.Equal(CoordinationError.NoNode, bare[2].Error); // a failure is still reported
+    }
+
+    [Fact]
     public void Constructor_DifferentMembers_SameDigest()
     {
         // A joiner starts with a provisional membership; only the applied history may count.

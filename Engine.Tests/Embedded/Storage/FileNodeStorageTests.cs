@@ -34,6 +34,7 @@ public sealed class FileNodeStorageTests : NodeStorageContract
         Storage.Append(0x2_0000_0001, RecordFor(1));
         Storage.Flush();
         Storage.SaveSnapshot(0x2_0000_0001, [1]);
+        ((FileNodeStorage)Storage).WaitForBackground();
 
         Assert.Equal("2", File.ReadAllText(Path.Combine(VersionDirectory, "acceptedEpoch")).Trim());
         Assert.Equal("1", File.ReadAllText(Path.Combine(VersionDirectory, "currentEpoch")).Trim());
@@ -149,6 +150,7 @@ public sealed class FileNodeStorageTests : NodeStorageContract
     {
         Storage.SaveSnapshot(10, [1]);
         Storage.SaveSnapshot(20, [2]);
+        ((FileNodeStorage)Storage).WaitForBackground(); // snapshot files are written on the thread pool
         File.WriteAllBytes(Path.Combine(VersionDirectory, "snapshot.14"), [1, 2, 3]);
 
         Assert.Equal(10, Storage.LoadLatestSnapshot()?.Zxid);
@@ -177,6 +179,7 @@ public sealed class FileNodeStorageTests : NodeStorageContract
         AppendRange(reopened, 6, 8);
         reopened.Flush();
         reopened.Purge(1);
+        ((FileNodeStorage)reopened).WaitForBackground();
 
         Assert.Equal(["log.6"], LogFiles());
         Assert.Equal(Range(6, 8), Zxids(reopened));
@@ -194,10 +197,29 @@ public sealed class FileNodeStorageTests : NodeStorageContract
         Storage.Flush();
 
         Storage.Purge(2);
+        ((FileNodeStorage)Storage).WaitForBackground(); // purged files are deleted on the thread pool
 
         Assert.Equal(["log.15", "log.b"], LogFiles()); // log.1 ends at 10 ≤ 15; log.b runs to 20
         Assert.Equal(["snapshot.19", "snapshot.f"], FileNames("snapshot.*"));
         Assert.Equal(Range(11, 30), Zxids(Storage));
+    }
+
+    [Fact]
+    public void Purge_AfterSnapshotFileFailed_DeletesNothingAndThrows()
+    {
+        AppendRange(Storage, 1, 10);
+        Storage.SaveSnapshot(5, [5]);
+        AppendRange(Storage, 11, 20);
+        Directory.CreateDirectory(Path.Combine(VersionDirectory, "snapshot.14.tmp")); // snapshot 20 cannot be written
+
+        Storage.SaveSnapshot(20, [20]);
+        Storage.Purge(1); // would delete log.1, log.b and snapshot.5, all covered by snapshot 20
+
+        var error = Assert.Throws<IOException>(((FileNodeStorage)Storage).WaitForBackground);
+        Assert.Contains("snapshot", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["log.1", "log.b"], LogFiles());
+        Assert.Equal(["snapshot.5"], FileNames("snapshot.*"));
+        Assert.Throws<IOException>(() => Storage.Purge(1));
     }
 
     [Fact]

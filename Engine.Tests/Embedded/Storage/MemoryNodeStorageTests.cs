@@ -38,7 +38,7 @@ public sealed class MemoryNodeStorageTests : NodeStorageContract
         {
             foreach (var record in storage.ReadLog(0))
             {
-                storage.Append(record.Zxid + 10, []);
+                storage.Append(record.Zxid + 10, Array.Empty<byte>());
             }
         });
     }

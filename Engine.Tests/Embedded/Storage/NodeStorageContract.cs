@@ -83,7 +83,7 @@ public abstract class NodeStorageContract : IDisposable
     public void Append_ThenFlush_ReadLogReturnsRecordsInOrder()
     {
         Storage.Append(0x1_0000_0001, RecordFor(1));
-        Storage.Append(0x1_0000_0002, []);
+        Storage.Append(0x1_0000_0002, Array.Empty<byte>());
         Storage.Append(0x2_0000_0001, RecordFor(3, 5000));
         Storage.Flush();
 

@@ -21,7 +21,9 @@ internal sealed partial class FileNodeStorage
     private bool _rollPending;
     private long _lastLogZxid;
 
-    public void Append(long zxid, ReadOnlySpan<byte> record)
+    public void Append(long zxid, ReadOnlyMemory<byte> record) => Append(zxid, record.Span);
+
+    private void Append(long zxid, ReadOnlySpan<byte> record)
     {
         ThrowIfDisposed();
         long last = LastLoggedZxid;
@@ -98,6 +100,7 @@ internal sealed partial class FileNodeStorage
     public void TruncateAfter(long zxid)
     {
         ThrowIfDisposed();
+        WaitForBackground();
         CloseWriter();
 
         // A snapshot past the cut contains transactions the leader told us to forget.

@@ -91,7 +91,7 @@ internal sealed partial class FileNodeStorage : INodeStorage
         CurrentEpoch = epoch;
     }
 
-    /// <summary>Closes the files. Buffered records are written out (and fsynced unless the policy is Off) first.</summary>
+    /// <summary>Closes the files. Buffered records are written out (and fsynced unless the policy is Off) first, and purged files deleted.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -106,6 +106,8 @@ internal sealed partial class FileNodeStorage : INodeStorage
         }
         finally
         {
+            // Background file work finishes before the lock goes, so the next owner of the directory never races it.
+            _background.Wait();
             _lock.Dispose();
         }
     }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace QuorumPortal.Engine.Embedded.Storage;
 
 /// <summary>
@@ -44,7 +46,7 @@ internal sealed class MemoryNodeStorage : INodeStorage
 
     public void SetCurrentEpoch(long epoch) => CurrentEpoch = epoch;
 
-    public void Append(long zxid, ReadOnlySpan<byte> record)
+    public void Append(long zxid, ReadOnlyMemory<byte> record)
     {
         long last = LastLoggedZxid;
         if (zxid <= last)
@@ -53,7 +55,10 @@ internal sealed class MemoryNodeStorage : INodeStorage
         }
 
         _zxids.Add(zxid);
-        _records.Add(record.ToArray());
+        // The caller hands the record over (it must not change it), so a whole array is kept as it is.
+        _records.Add(MemoryMarshal.TryGetArray(record, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : record.ToArray());
         _version++;
     }
 
