@@ -25,7 +25,7 @@ public sealed class EnsembleHubSlowClientTests(ITestOutputHelper output) : IAsyn
     private const int EventsPerBatch = 500; // ~85 KB a batch, so a reader that stops fills its socket buffers quickly
     private const int MarkerServerId = 250; // no member has it: these events are the test's own
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private readonly PortalFactory _factory = new(new Dictionary<string, string?> { ["Portal:Hub:MaxPendingBatches"] = "4" });
+    private readonly PortalFactory _factory = new(new Dictionary<string, string?> { ["Portal:Hub:MaxPendingBatches"] = "32" });
     private Uri _hub = null!;
 
     public async Task InitializeAsync()
@@ -73,8 +73,8 @@ public sealed class EnsembleHubSlowClientTests(ITestOutputHelper output) : IAsyn
         output.WriteLine($"the reading client got all {Batches} batches of {EventsPerBatch} events; slow clients dropped so far: {fanout.SlowClientsDropped}");
 
         // The raw client sends no pings, so SignalR would drop it after 30 s anyway; the counter says the outbox did.
-        // At least the stalled one: under heavy machine load a burst of 100 batches can also overflow a reader
-        // that fell behind, which then leaves the count at 0 and fails below.
+        // At least the stalled one. The outbox holds 32 batches so that a reader slowed by a loaded machine keeps up
+        // with the burst of 100, while the stalled client, whose socket buffers fill after a batch or two, overflows.
         await WaitUntilAsync(() => fanout.SlowClientsDropped >= 1 && fanout.JoinedCount("demo") <= 1, Deadline);
         Assert.Equal(1, fanout.JoinedCount("demo"));
         Assert.True(reader.State == HubConnectionState.Connected, "the reading client stays connected");
