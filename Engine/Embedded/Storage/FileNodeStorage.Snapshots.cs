@@ -98,19 +98,22 @@ internal sealed partial class FileNodeStorage
     }
 
     /// <summary>
-    /// Runs file work that must not stall the thread that appends, after the work queued before it. Writing a
-    /// snapshot took up to 30 ms and unlinking a purged 64 MB log file 10–100 ms on ext4 (the kernel drops its
-    /// cached pages and frees its extents), on a member's loop. A crash before the work runs loses nothing the log
+    /// Runs file work that must not stall the thread that appends, after the work queued before it: closing a
+    /// full log file, writing a snapshot (up to 30 ms), unlinking purged files (10–100 ms for a 64 MB log on ext4:
+    /// the kernel drops its cached pages and frees its extents). A crash before the work runs loses nothing the log
     /// does not have: a purge's deletes run only after the snapshot it relies on is written, and files left behind
     /// are listed by the next open and purged again. A truncation or reset waits first (it may create a file of
-    /// the same name), and so does every read of snapshots.
+    /// the same name), and so does every read of snapshots. Each job gets a thread of its own (LongRunning), not
+    /// a thread-pool thread: blocked for tens of milliseconds, a pool thread is missed by every client callback.
     /// </summary>
-    private void Later(Action work)
+    /// <param name="work">The file work.</param>
+    /// <param name="evenAfterFailure">Run it even after an earlier job failed (closing a file); otherwise it is skipped.</param>
+    private void Later(Action work, bool evenAfterFailure = false)
     {
         _background = _background.ContinueWith(
             _ =>
             {
-                if (_backgroundFailure is not null)
+                if (_backgroundFailure is not null && !evenAfterFailure)
                 {
                     return; // a delete must not follow a snapshot that was not written
                 }
@@ -121,11 +124,11 @@ internal sealed partial class FileNodeStorage
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    _backgroundFailure = e;
+                    _backgroundFailure ??= e;
                 }
             },
             CancellationToken.None,
-            TaskContinuationOptions.None,
+            TaskContinuationOptions.LongRunning,
             TaskScheduler.Default);
     }
 
@@ -144,8 +147,8 @@ internal sealed partial class FileNodeStorage
     public void ResetTo(long zxid, ReadOnlySpan<byte> snapshot)
     {
         ThrowIfDisposed();
-        WaitForBackground();
         CloseWriter();
+        WaitForBackground();
         foreach (LogFile log in _logs)
         {
             File.Delete(log.Path);
