@@ -213,7 +213,16 @@ public sealed class FileNodeStorageTests : NodeStorageContract
         Directory.CreateDirectory(Path.Combine(VersionDirectory, "snapshot.14.tmp")); // snapshot 20 cannot be written
 
         Storage.SaveSnapshot(20, [20]);
-        Storage.Purge(1); // would delete log.1, log.b and snapshot.5, all covered by snapshot 20
+
+        // Would delete log.1, log.b and snapshot.5, all covered by snapshot 20. The snapshot fails on the thread
+        // pool: the purge either finds that failure already (and throws) or is queued behind it (and skipped).
+        try
+        {
+            Storage.Purge(1);
+        }
+        catch (IOException)
+        {
+        }
 
         var error = Assert.Throws<IOException>(((FileNodeStorage)Storage).WaitForBackground);
         Assert.Contains("snapshot", error.Message, StringComparison.Ordinal);
