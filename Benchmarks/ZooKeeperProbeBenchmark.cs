@@ -25,7 +25,7 @@ internal static class ZooKeeperProbeBenchmark
         var hz = args.GetDouble("hz", 4);
         var concurrency = args.GetInt("concurrency", 1);
         var ensemble = ZooKeeperEnsembleWait.Create("zkprobe", args.GetInt("tick", 200), out var directory);
-        var results = new List<(string Key, object Value)> { ("probes", probes), ("concurrency", concurrency), ("loadavg_start", LoadAverage()) };
+        var results = new List<(string Key, object Value)> { ("probes", probes), ("concurrency", concurrency), ("loadavg_start", Report.LoadAverage()) };
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
@@ -68,7 +68,7 @@ internal static class ZooKeeperProbeBenchmark
             results.Add(("parse_words_alloc_kb", parseWords.AllocatedKilobytes));
             results.Add(("parse_admin_cpu_us", parseAdmin.CpuMicroseconds));
             results.Add(("parse_admin_alloc_kb", parseAdmin.AllocatedKilobytes));
-            results.Add(("loadavg_end", LoadAverage()));
+            results.Add(("loadavg_end", Report.LoadAverage()));
         }
         finally
         {
@@ -97,10 +97,6 @@ internal static class ZooKeeperProbeBenchmark
             throw new InvalidOperationException($"probe failed or took the other path: {status.Error ?? status.Raw?[..Math.Min(status.Raw.Length, 80)]}");
         }
     }
-
-    // The 1-minute load average: the machine is shared, and this says how busy it was.
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private sealed record Measurement(double CpuMicroseconds, double UserMicroseconds, double AllocatedKilobytes, double[] Wall);
 
