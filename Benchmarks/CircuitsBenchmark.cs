@@ -76,6 +76,11 @@ internal static class CircuitsBenchmark
             throw new ArgumentException($"--fill-seconds must be 0 to {window}, the charts' window (was {options.FillSeconds})");
         }
 
+        if (options.Rate < 0)
+        {
+            throw new ArgumentException($"--rate must be 0 (no workload) or more operations per second (was {options.Rate})");
+        }
+
         var loadStart = Report.LoadAverage();
         await using var portal = await PortalHost.StartAsync(new Dictionary<string, string?>());
         if (!portal.Registry.TryGet(Demo, out var demo))
