@@ -31,6 +31,9 @@ internal sealed class PortalHost : IAsyncDisposable
 
     public EnsembleRegistry Registry => _app.Services.GetRequiredService<EnsembleRegistry>();
 
+    /// <summary>The portal's services, as its pages get them.</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<PortalHost> StartAsync(IReadOnlyDictionary<string, string?> settings)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"qp-bench-portal-{Guid.NewGuid():N}");

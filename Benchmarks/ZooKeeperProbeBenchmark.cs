@@ -31,7 +31,7 @@ internal static class ZooKeeperProbeBenchmark
         var concurrency = args.GetInt("concurrency", 1);
         var sessions = args.GetInt("clients", 0);
         var ensemble = ZooKeeperEnsembleWait.Create("zkprobe", args.GetInt("tick", 200), out var directory);
-        var results = new List<(string Key, object Value)> { ("probes", probes), ("concurrency", concurrency), ("loadavg_start", LoadAverage()) };
+        var results = new List<(string Key, object Value)> { ("probes", probes), ("concurrency", concurrency), ("loadavg_start", Report.LoadAverage()) };
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
@@ -79,7 +79,7 @@ internal static class ZooKeeperProbeBenchmark
                 await MeasureClientListAsync(probe, member, sessions, probes, warmup, results, Add);
             }
 
-            results.Add(("loadavg_end", LoadAverage()));
+            results.Add(("loadavg_end", Report.LoadAverage()));
         }
         finally
         {
@@ -165,10 +165,6 @@ internal static class ZooKeeperProbeBenchmark
             throw new InvalidOperationException($"probe failed or took the other path: {status.Error ?? status.Raw?[..Math.Min(status.Raw.Length, 80)]}");
         }
     }
-
-    // The 1-minute load average: the machine is shared, and this says how busy it was.
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private sealed record Measurement(double CpuMicroseconds, double UserMicroseconds, double AllocatedKilobytes, double[] Wall);
 

@@ -167,9 +167,9 @@ public sealed class WorkloadPanelTests(ITestOutputHelper output) : IAsyncLifetim
 
     private static IElement Input(IRenderedComponent<WorkloadPanel> cut, string field) => cut.Find($"#workload-beta-{field}");
 
-    /// <summary>The error text MudBlazor shows under the field, or null.</summary>
+    /// <summary>The error text shown under the field, or null.</summary>
     private static string? ErrorUnder(IRenderedComponent<WorkloadPanel> cut, string field) =>
-        Input(cut, field).Closest(".mud-input-control")!.QuerySelector(".mud-input-helper-text.mud-input-error .me-auto")?.TextContent;
+        Input(cut, field).Closest(".qp-field")!.QuerySelector(".qp-field-error")?.TextContent;
 
     private static long Count(IRenderedComponent<WorkloadPanel> cut, string counter) =>
         long.Parse(cut.Find($".qp-workload-{counter}").TextContent, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);

@@ -156,6 +156,18 @@ public sealed class EnsembleHistory
         }
     }
 
+    /// <summary>
+    /// The drawing of the ensemble's (<paramref name="serverId"/> null) or one member's series now, shared by every page
+    /// that asks for the same version; null when there is no such series.
+    /// </summary>
+    public RateChart? Chart(int? serverId)
+    {
+        lock (_lock)
+        {
+            return Series(serverId)?.Chart();
+        }
+    }
+
     /// <summary>The newest bucket of the ensemble or one member.</summary>
     public RatePoint? NewestRate(int? serverId)
     {

@@ -14,6 +14,7 @@ public readonly record struct RatePoint(DateTimeOffset At, double ReadsPerSecond
 public sealed class RateSeries
 {
     private readonly RingBuffer<Bucket> _buckets;
+    private RateChart? _chart;
 
     public RateSeries(TimeSpan window)
     {
@@ -77,6 +78,19 @@ public sealed class RateSeries
         {
             into.Add(_buckets.Ref(i).ToPoint());
         }
+    }
+
+    /// <summary>The drawing of the buckets now, built once per <see cref="Version"/> and shared by every reader.</summary>
+    public RateChart Chart()
+    {
+        if (_chart is not { } chart || chart.Version != Version)
+        {
+            var points = new List<RatePoint>(_buckets.Count);
+            CopyTo(points);
+            _chart = chart = RateChart.Build(Version, Window, points);
+        }
+
+        return chart;
     }
 
     /// <summary>The newest bucket, if any.</summary>

@@ -90,7 +90,7 @@ public sealed class ThroughputChartsTests : DashboardTest
     [InlineData(180, 200)]
     [InlineData(26_000, 50_000)]
     public void NiceStep_RoughStep_OneTwoOrFiveTimesAPowerOfTen(double rough, int step) =>
-        Assert.Equal(step, ThroughputCharts.NiceStep(rough));
+        Assert.Equal(step, RateChart.NiceStep(rough));
 
     /// <summary>One sample per second, writes/s = 10 × its number; returns once the history holds the last one.</summary>
     private async Task PublishSamplesAsync(int first, int last)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
-using MudBlazor;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Workloads;
 
@@ -35,11 +34,6 @@ public sealed partial class WorkloadPanel : ComponentBase, IAsyncDisposable
     private bool _deleteKeySpace;
     private bool _busy;
     private Task? _refresh;
-    private MudNumericField<int>? _rateInput;
-    private MudNumericField<double>? _writesInput;
-    private MudNumericField<int>? _valueSizeInput;
-    private MudNumericField<int>? _sessionsInput;
-    private MudNumericField<int>? _keysInput;
 
     /// <summary>Name of the ensemble whose workload the panel runs. Required.</summary>
     [Parameter, EditorRequired]
@@ -60,12 +54,12 @@ public sealed partial class WorkloadPanel : ComponentBase, IAsyncDisposable
         { State: var state } => state.ToString().ToLowerInvariant(),
     };
 
-    private Color StateColor => _status?.State switch
+    private string StateClass => _status?.State switch
     {
-        WorkloadState.Running => Color.Success,
-        WorkloadState.Starting or WorkloadState.Stopping => Color.Info,
-        WorkloadState.Failed => Color.Error,
-        _ => Color.Default,
+        WorkloadState.Running => "running",
+        WorkloadState.Starting or WorkloadState.Stopping => "changing",
+        WorkloadState.Failed => "failed",
+        _ => "idle",
     };
 
     protected override void OnInitialized()
@@ -104,24 +98,16 @@ public sealed partial class WorkloadPanel : ComponentBase, IAsyncDisposable
     {
         _generalErrors = [];
 
-        // A field that does not hold a number keeps its last number; starting with that would not be what was typed.
-        var unreadable = new (string Field, string Label, bool NotANumber)[]
-        {
-            (RateField, "the rate", _rateInput?.ConversionError == true),
-            (WriteField, "the write share", _writesInput?.ConversionError == true),
-            (ValueSizeField, "the value size", _valueSizeInput?.ConversionError == true),
-            (SessionsField, "the number of sessions", _sessionsInput?.ConversionError == true),
-            (KeysField, "the number of keys", _keysInput?.ConversionError == true),
-        }.Where(f => f.NotANumber).ToList();
+        // A field that does not hold a number cannot be started with; its own error says so under it.
+        var unreadable = _form.Fields.Where(f => f.NotANumber).ToList();
         if (unreadable.Count > 0)
         {
             foreach (var field in unreadable)
             {
-                // Let the field show its own "not a valid number" rather than a rule about the stale value.
                 _fieldErrors.Remove(field.Field);
             }
 
-            _generalErrors = [$"Not started: {string.Join(" and ", unreadable.Select(f => f.Label))} {(unreadable.Count == 1 ? "is" : "are")} not a number."];
+            _generalErrors = [$"Not started: {string.Join(" and ", unreadable.Select(f => f.What))} {(unreadable.Count == 1 ? "is" : "are")} not a number."];
             return;
         }
 
@@ -227,9 +213,18 @@ public sealed partial class WorkloadPanel : ComponentBase, IAsyncDisposable
         }
     }
 
-    private bool HasError(string field) => _fieldErrors.ContainsKey(field);
+    private string? ErrorFor(FormField field) =>
+        field.NotANumber ? "Not a valid number" : _fieldErrors.TryGetValue(field.Field, out var rules) ? string.Join("; ", rules) : null;
 
-    private string? ErrorFor(string field) => _fieldErrors.TryGetValue(field, out var rules) ? string.Join("; ", rules) : null;
+    private static RenderFragment Icon(string svg) => builder =>
+    {
+        builder.OpenElement(0, "svg");
+        builder.AddAttribute(1, "class", "mud-icon-root mud-svg-icon mud-icon-size-medium qp-button-icon");
+        builder.AddAttribute(2, "viewBox", "0 0 24 24");
+        builder.AddAttribute(3, "aria-hidden", "true");
+        builder.AddMarkupContent(4, svg);
+        builder.CloseElement();
+    };
 
     private string InputId(string field) => $"workload-{Ensemble}-{field}";
 
@@ -245,38 +240,71 @@ public sealed partial class WorkloadPanel : ComponentBase, IAsyncDisposable
         string.Join(", ", status.ErrorsByCode.OrderByDescending(e => e.Value).Select(e => $"{e.Key} {e.Value}")
             .Concat(status.OtherErrors > 0 ? [$"other {status.OtherErrors}"] : []));
 
-    /// <summary>What the form holds: the spec's fields, the write share as a percentage.</summary>
+    /// <summary>One number the form asks for, as typed; <see cref="NotANumber"/> when the text does not parse.</summary>
+    private sealed class FormField(string name, string id, string label, string what, bool fraction)
+    {
+        /// <summary>The spec's field name, as <see cref="WorkloadSpec.Validate"/> reports it.</summary>
+        public string Field => name;
+
+        public string Id => id;
+
+        public string Label => label;
+
+        /// <summary>The field in a sentence ("the write share").</summary>
+        public string What => what;
+
+        public string Text { get; private set; } = "";
+
+        public bool NotANumber { get; private set; }
+
+        public double Value { get; private set; }
+
+        public void Set(string? text)
+        {
+            Text = text?.Trim() ?? "";
+            var styles = fraction ? NumberStyles.Float | NumberStyles.AllowThousands : NumberStyles.Integer | NumberStyles.AllowThousands;
+            NotANumber = !double.TryParse(Text, styles, Culture, out var value) || (!fraction && (value < int.MinValue || value > int.MaxValue));
+            if (!NotANumber)
+            {
+                Value = value;
+            }
+        }
+
+        public void Set(double value) => Set(value.ToString(fraction ? "0.##" : "0", Culture));
+    }
+
+    /// <summary>What the form holds: the spec's fields as typed, the write share as a percentage.</summary>
     private sealed class WorkloadForm
     {
-        public int OperationsPerSecond { get; set; }
+        private readonly FormField _rate = new(RateField, "rate", "Rate (ops/s)", "the rate", fraction: false);
+        private readonly FormField _writes = new(WriteField, "writes", "Writes (%)", "the write share", fraction: true);
+        private readonly FormField _valueSize = new(ValueSizeField, "value-size", "Value size (bytes)", "the value size", fraction: false);
+        private readonly FormField _sessions = new(SessionsField, "sessions", "Sessions", "the number of sessions", fraction: false);
+        private readonly FormField _keys = new(KeysField, "keys", "Keys", "the number of keys", fraction: false);
 
-        public double WritePercent { get; set; }
+        public WorkloadForm() => Fields = [_rate, _writes, _valueSize, _sessions, _keys];
 
-        public int ValueSize { get; set; }
+        public IReadOnlyList<FormField> Fields { get; }
 
-        public int Sessions { get; set; }
-
-        public int Keys { get; set; }
-
-        public string RootPath { get; set; } = WorkloadSpec.DefaultRootPath;
+        public string RootPath { get; private set; } = WorkloadSpec.DefaultRootPath;
 
         public void From(WorkloadSpec spec)
         {
-            OperationsPerSecond = spec.OperationsPerSecond;
-            WritePercent = spec.WriteFraction * 100;
-            ValueSize = spec.ValueSize;
-            Sessions = spec.Sessions;
-            Keys = spec.Keys;
+            _rate.Set(spec.OperationsPerSecond);
+            _writes.Set(spec.WriteFraction * 100);
+            _valueSize.Set(spec.ValueSize);
+            _sessions.Set(spec.Sessions);
+            _keys.Set(spec.Keys);
             RootPath = spec.RootPath;
         }
 
         public WorkloadSpec ToSpec() => new()
         {
-            OperationsPerSecond = OperationsPerSecond,
-            WriteFraction = WritePercent / 100,
-            ValueSize = ValueSize,
-            Sessions = Sessions,
-            Keys = Keys,
+            OperationsPerSecond = (int)_rate.Value,
+            WriteFraction = _writes.Value / 100,
+            ValueSize = (int)_valueSize.Value,
+            Sessions = (int)_sessions.Value,
+            Keys = (int)_keys.Value,
             RootPath = RootPath,
         };
     }
