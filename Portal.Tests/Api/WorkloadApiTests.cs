@@ -91,22 +91,6 @@ public sealed class WorkloadApiTests : PortalApiTest
 
     private async Task<WorkloadStatusDto?> GetAsync() => await Client.GetFromJsonAsync<WorkloadStatusDto>(Url, Json);
 
-    private async Task<WorkloadStatusDto> WaitForAsync(Func<WorkloadStatusDto, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        WorkloadStatusDto? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await GetAsync();
-            if (last is not null && condition(last))
-            {
-                return last;
-            }
-
-            // Polling paces the requests; the wait is on the condition.
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"workload not as expected within {Deadline}; last: {JsonSerializer.Serialize(last, Json)}");
-    }
+    private async Task<WorkloadStatusDto> WaitForAsync(Func<WorkloadStatusDto, bool> condition) =>
+        (await Eventually.WaitAsync(GetAsync, s => s is not null && condition(s), Deadline, "the workload's expected status"))!;
 }

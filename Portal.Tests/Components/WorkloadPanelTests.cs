@@ -7,6 +7,7 @@ using QuorumPortal.Engine.Embedded;
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Workloads;
 using QuorumPortal.Portal.Components.Controls;
+using QuorumPortal.Portal.Tests.Testing;
 using Xunit.Abstractions;
 
 namespace QuorumPortal.Portal.Tests.Components;
@@ -174,18 +175,10 @@ public sealed class WorkloadPanelTests(ITestOutputHelper output) : IAsyncLifetim
     private static long Count(IRenderedComponent<WorkloadPanel> cut, string counter) =>
         long.Parse(cut.Find($".qp-workload-{counter}").TextContent, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
 
-    private async Task<WorkloadStatus> WaitForAsync(Func<WorkloadStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (true)
-        {
-            if (_manager.TryGet("beta", out var status) && condition(status))
-            {
-                return status;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"workload on beta not as expected within {Deadline}");
-            await Task.Delay(20);
-        }
-    }
+    private async Task<WorkloadStatus> WaitForAsync(Func<WorkloadStatus, bool> condition) =>
+        (await Eventually.WaitAsync(
+            () => Task.FromResult(_manager.TryGet("beta", out var status) ? status : null),
+            s => s is not null && condition(s),
+            Deadline,
+            "the workload on beta as expected"))!;
 }

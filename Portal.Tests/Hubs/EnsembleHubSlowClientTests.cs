@@ -75,7 +75,7 @@ public sealed class EnsembleHubSlowClientTests(ITestOutputHelper output) : IAsyn
         // The raw client sends no pings, so SignalR would drop it after 30 s anyway; the counter says the outbox did.
         // At least the stalled one. The outbox holds 32 batches so that a reader slowed by a loaded machine keeps up
         // with the burst of 100, while the stalled client, whose socket buffers fill after a batch or two, overflows.
-        await WaitUntilAsync(() => fanout.SlowClientsDropped >= 1 && fanout.JoinedCount("demo") <= 1, Deadline);
+        await Eventually.Until(() => fanout.SlowClientsDropped >= 1 && fanout.JoinedCount("demo") <= 1, "the stalled client dropped", Deadline);
         Assert.Equal(1, fanout.JoinedCount("demo"));
         Assert.True(reader.State == HubConnectionState.Connected, "the reading client stays connected");
     }
@@ -103,21 +103,4 @@ public sealed class EnsembleHubSlowClientTests(ITestOutputHelper output) : IAsyn
 
     private static Task SendAsync(ClientWebSocket socket, string json) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(json + "\u001e"), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        try
-        {
-            while (!condition())
-            {
-                await tick.WaitForNextTickAsync(deadline.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"condition not met within {timeout}");
-        }
-    }
 }

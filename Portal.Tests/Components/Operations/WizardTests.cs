@@ -10,6 +10,7 @@ using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
 using QuorumPortal.Engine.Persistence;
 using QuorumPortal.Portal.Components.Pages.Operations;
+using QuorumPortal.Portal.Tests.Testing;
 
 namespace QuorumPortal.Portal.Tests.Components.Operations;
 
@@ -106,19 +107,12 @@ public sealed class WizardTests : IAsyncLifetime
         Assert.Equal(OperationKind.ApplySettings, done.Single().Kind);
     }
 
-    private async Task<OperationRecord> WaitForOperationAsync()
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        while (true)
-        {
-            if ((await _coordinator.Journal.ListAsync("wiz", 1, CancellationToken.None)).FirstOrDefault() is { } record)
-            {
-                return record;
-            }
-
-            await Task.Delay(20, deadline.Token); // paces the polls; the wait is on the journal
-        }
-    }
+    private async Task<OperationRecord> WaitForOperationAsync() =>
+        (await Eventually.WaitAsync(
+            async () => (await _coordinator.Journal.ListAsync("wiz", 1, CancellationToken.None)).FirstOrDefault(),
+            r => r is not null,
+            Deadline,
+            "an operation in the journal"))!;
 
     [Fact]
     public void AddMembers_IdOfAnExistingMember_PreflightRefusesAndNothingChanges()
