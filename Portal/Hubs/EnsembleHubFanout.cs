@@ -103,8 +103,13 @@ public sealed partial class EnsembleHubFanout : IHostedService, IDisposable
             return;
         }
 
-        _stopping.Cancel();
-        _stopping.Dispose();
+        // Cancelled, never disposed: under WebApplicationFactory the program's own Run disposes the host while the
+        // factory is still stopping it, so StopAsync may come after this. The source holds no timer, so nothing leaks.
+        lock (_feedsLock)
+        {
+            _stopping.Cancel();
+        }
+
         _ownedMeter?.Dispose();
     }
 
