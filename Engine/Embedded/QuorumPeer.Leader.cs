@@ -444,7 +444,8 @@ internal sealed partial class QuorumPeer
     {
         var zxid = Zxid.Make(_newEpoch, ++_counter);
         var txn = new Txn(zxid, sessionId, cxid, Loop.Time.GetUtcNow().ToUnixTimeMilliseconds(), op);
-        var entry = new LogEntry(txn, TxnCodec.Encode(txn));
+        var encoded = TxnCodec.Encode(txn);
+        var entry = new LogEntry(TxnCodec.ShareData(txn, encoded), encoded);
         var verifiers = _pendingVoters is null ? _votersOnly : [_voters, _pendingVoters];
         if (op is ReconfigOp reconfig)
         {

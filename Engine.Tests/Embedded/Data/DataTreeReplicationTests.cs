@@ -59,7 +59,7 @@ public sealed class DataTreeReplicationTests
         {
             second.Apply(txns[i]);
             var op = txns[i].Op;
-            third.Apply(i == changed ? txns[i] with { Op = (SetDataOp)op with { Data = [.. ((SetDataOp)op).Data, 0] } } : txns[i]);
+            third.Apply(i == changed ? txns[i] with { Op = (SetDataOp)op with { Data = (byte[])[.. ((SetDataOp)op).Data.Span, 0] } } : txns[i]);
         }
 
         Assert.Equal(first.Digest, second.Digest);

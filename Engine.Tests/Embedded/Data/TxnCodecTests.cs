@@ -19,6 +19,40 @@ public sealed class TxnCodecTests
         AssertEqual(txn, decoded);
     }
 
+    [Theory]
+    [InlineData("create")]
+    [InlineData("set")]
+    public void Decode_Record_DataIsASliceOfTheRecord(string name)
+    {
+        var record = TxnCodec.Encode(new Txn(5, 6, 7, 8, Sample(name)));
+
+        var decoded = TxnCodec.Decode(record);
+
+        AssertSharesRecord(record, decoded);
+        Assert.Equal(record, TxnCodec.Encode(decoded));
+    }
+
+    [Theory]
+    [MemberData(nameof(OpNames))]
+    public void ShareData_EncodedTxn_SameTxnDataInTheRecord(string name)
+    {
+        var txn = new Txn(Zxid.Make(2, 9), 11, 12, 13, Sample(name));
+        var record = TxnCodec.Encode(txn);
+
+        var shared = TxnCodec.ShareData(txn, record);
+
+        AssertEqual(txn, shared);
+        Assert.Equal(record, TxnCodec.Encode(shared));
+        if (shared.Op is CreateOp or SetDataOp)
+        {
+            AssertSharesRecord(record, shared);
+        }
+        else
+        {
+            Assert.Same(txn, shared);
+        }
+    }
+
     [Fact]
     public void Encode_BufferWriter_SameBytesAsArray()
     {
@@ -145,6 +179,13 @@ public sealed class TxnCodecTests
         _ => throw new ArgumentException(name),
     };
 
+    private static void AssertSharesRecord(byte[] record, Txn txn)
+    {
+        var data = txn.Op switch { CreateOp c => c.Data, SetDataOp s => s.Data, _ => throw new ArgumentException("no data", nameof(txn)) };
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment));
+        Assert.Same(record, segment.Array);
+    }
+
     // Records compare arrays and lists by reference, so compare ops field by field.
     private static void AssertEqual(Txn expected, Txn actual)
     {
@@ -154,12 +195,12 @@ public sealed class TxnCodecTests
             case CreateOp e:
                 var c = Assert.IsType<CreateOp>(actual.Op);
                 Assert.Equal((e.Path, e.Mode), (c.Path, c.Mode));
-                Assert.Equal(e.Data, c.Data);
+                Assert.Equal(e.Data.ToArray(), c.Data.ToArray());
                 break;
             case SetDataOp e:
                 var s = Assert.IsType<SetDataOp>(actual.Op);
                 Assert.Equal((e.Path, e.Version), (s.Path, s.Version));
-                Assert.Equal(e.Data, s.Data);
+                Assert.Equal(e.Data.ToArray(), s.Data.ToArray());
                 break;
             case ReconfigOp e:
                 Assert.Equal(e.Members, Assert.IsType<ReconfigOp>(actual.Op).Members);

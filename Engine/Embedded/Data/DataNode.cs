@@ -4,11 +4,11 @@ namespace QuorumPortal.Engine.Embedded.Data;
 
 /// <summary>
 /// One znode inside a <see cref="DataTree"/>: mutable so a SetData changes a few fields in place. The
-/// <see cref="Data"/> array is owned by the tree (it came from an applied txn) and never handed out.
+/// <see cref="Data"/> is owned by the tree (usually a slice of an applied txn's record) and never handed out.
 /// </summary>
 internal sealed class DataNode
 {
-    public DataNode(byte[] data, long zxid, long time, long ephemeralOwner)
+    public DataNode(ReadOnlyMemory<byte> data, long zxid, long time, long ephemeralOwner)
     {
         Data = data;
         Czxid = Mzxid = Pzxid = zxid;
@@ -16,7 +16,7 @@ internal sealed class DataNode
         EphemeralOwner = ephemeralOwner;
     }
 
-    public byte[] Data { get; set; }
+    public ReadOnlyMemory<byte> Data { get; set; }
 
     public long Czxid { get; set; }
 

@@ -190,7 +190,7 @@ internal sealed partial class DataTree
         return new TxnResult(null, ZnodePath.Config, config.ToStat());
     }
 
-    private void ReplaceData(DataNode node, byte[] data, Txn txn)
+    private void ReplaceData(DataNode node, ReadOnlyMemory<byte> data, Txn txn)
     {
         _dataSize += data.Length - node.Data.Length;
         node.Data = data;

@@ -58,9 +58,9 @@ internal sealed partial class DataTree
         foreach (var path in paths)
         {
             var node = _nodes[path];
-            w = new SpanWriter(buffer.GetSpan(SpanWriter.StringSize(path) + SpanWriter.BytesSize(node.Data) + (8 * 6) + (4 * 3)));
+            w = new SpanWriter(buffer.GetSpan(SpanWriter.StringSize(path) + SpanWriter.BytesSize(node.Data.Span) + (8 * 6) + (4 * 3)));
             w.WriteString(path);
-            w.WriteBytes(node.Data);
+            w.WriteBytes(node.Data.Span);
             w.WriteInt64(node.Czxid);
             w.WriteInt64(node.Mzxid);
             w.WriteInt64(node.Ctime);

@@ -31,9 +31,9 @@ internal sealed partial class DataTree
         var config = Encoding.UTF8.GetBytes(ConfigText(_members, 0));
 
         // ZooKeeper creates these with an all-zero stat; the config node's data is the membership.
-        AddNode(ZnodePath.Root, new DataNode([], 0, 0, 0));
-        AddNode(ZnodePath.ZooKeeper, new DataNode([], 0, 0, 0));
-        AddNode(ZnodePath.Quota, new DataNode([], 0, 0, 0));
+        AddNode(ZnodePath.Root, new DataNode(ReadOnlyMemory<byte>.Empty, 0, 0, 0));
+        AddNode(ZnodePath.ZooKeeper, new DataNode(ReadOnlyMemory<byte>.Empty, 0, 0, 0));
+        AddNode(ZnodePath.Quota, new DataNode(ReadOnlyMemory<byte>.Empty, 0, 0, 0));
         AddNode(ZnodePath.Config, new DataNode(config, 0, 0, 0));
 
         // The digest covers the transaction history only: a member that joined later, started with a
@@ -74,7 +74,7 @@ internal sealed partial class DataTree
     public NodeData? GetData(string path)
     {
         var node = Find(path);
-        return node is null ? null : new NodeData(node.Data.AsSpan().ToArray(), node.ToStat());
+        return node is null ? null : new NodeData(node.Data.ToArray(), node.ToStat());
     }
 
     /// <summary>The stat of the node; null when there is no such node.</summary>

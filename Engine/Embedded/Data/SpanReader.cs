@@ -35,6 +35,15 @@ internal ref struct SpanReader
 
     public byte[] ReadBytes(string field) => Take(ReadLength(field), field).ToArray();
 
+    /// <summary>Where a length-prefixed byte array lies in the buffer, skipping it: for callers that slice instead of copying.</summary>
+    public Range ReadBytesRange(string field)
+    {
+        var length = ReadLength(field);
+        var start = Position;
+        Take(length, field);
+        return new Range(start, start + length);
+    }
+
     public string ReadString(string field)
     {
         var bytes = Take(ReadLength(field), field);

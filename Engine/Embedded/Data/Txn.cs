@@ -10,11 +10,30 @@ namespace QuorumPortal.Engine.Embedded.Data;
 /// </summary>
 internal abstract record TxnOp;
 
-internal sealed record CreateOp(string Path, byte[] Data, CreateMode Mode) : TxnOp;
+/// <remarks>
+/// <see cref="Data"/> of a logged op is a slice of the transaction's encoded record (<see cref="TxnCodec.ShareData"/>),
+/// so a write's payload is held once by the log window and the tree, not once in the record and once in the op.
+/// </remarks>
+internal sealed record CreateOp(string Path, ReadOnlyMemory<byte> Data, CreateMode Mode) : TxnOp
+{
+    /// <summary>Also lets a collection expression (<c>[1, 2]</c>) be the data.</summary>
+    public CreateOp(string path, byte[] data, CreateMode mode)
+        : this(path, (ReadOnlyMemory<byte>)data, mode)
+    {
+    }
+}
 
 internal sealed record DeleteOp(string Path, int Version) : TxnOp;
 
-internal sealed record SetDataOp(string Path, byte[] Data, int Version) : TxnOp;
+/// <remarks><see cref="Data"/> as in <see cref="CreateOp"/>.</remarks>
+internal sealed record SetDataOp(string Path, ReadOnlyMemory<byte> Data, int Version) : TxnOp
+{
+    /// <summary>Also lets a collection expression (<c>[1, 2]</c>) be the data.</summary>
+    public SetDataOp(string path, byte[] data, int version)
+        : this(path, (ReadOnlyMemory<byte>)data, version)
+    {
+    }
+}
 
 /// <summary>Opens the session <see cref="Txn.SessionId"/> with the negotiated timeout.</summary>
 internal sealed record CreateSessionOp(int TimeoutMs) : TxnOp;

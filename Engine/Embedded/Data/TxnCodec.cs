@@ -26,9 +26,9 @@ internal static class TxnCodec
     /// <summary>Exactly how many bytes <see cref="Encode(Txn)"/> produces.</summary>
     public static int GetEncodedLength(Txn txn) => HeaderSize + txn.Op switch
     {
-        CreateOp op => SpanWriter.StringSize(op.Path) + SpanWriter.BytesSize(op.Data) + 1,
+        CreateOp op => SpanWriter.StringSize(op.Path) + SpanWriter.BytesSize(op.Data.Span) + 1,
         DeleteOp op => SpanWriter.StringSize(op.Path) + 4,
-        SetDataOp op => SpanWriter.StringSize(op.Path) + SpanWriter.BytesSize(op.Data) + 4,
+        SetDataOp op => SpanWriter.StringSize(op.Path) + SpanWriter.BytesSize(op.Data.Span) + 4,
         CreateSessionOp => 4,
         CloseSessionOp => 0,
         ReconfigOp op => 4 + op.Members.Sum(MemberSize),
@@ -70,7 +70,7 @@ internal static class TxnCodec
         {
             case CreateOp op:
                 w.WriteString(op.Path);
-                w.WriteBytes(op.Data);
+                w.WriteBytes(op.Data.Span);
                 w.WriteByte((byte)op.Mode);
                 break;
             case DeleteOp op:
@@ -79,7 +79,7 @@ internal static class TxnCodec
                 break;
             case SetDataOp op:
                 w.WriteString(op.Path);
-                w.WriteBytes(op.Data);
+                w.WriteBytes(op.Data.Span);
                 w.WriteInt32(op.Version);
                 break;
             case CreateSessionOp op:
@@ -100,8 +100,29 @@ internal static class TxnCodec
         return w.Position;
     }
 
+    /// <summary>
+    /// <paramref name="txn"/> with its op's data pointing into <paramref name="encoded"/>, its encoded form, instead of
+    /// a separate array (the same object if the op carries no data). The payload then lives once, in the record.
+    /// </summary>
+    public static Txn ShareData(Txn txn, byte[] encoded)
+    {
+        // The data follows the header and the path: see Encode.
+        var offset = HeaderSize + 4;
+        return txn.Op switch
+        {
+            CreateOp op => txn with { Op = op with { Data = encoded.AsMemory(offset + SpanWriter.StringSize(op.Path), op.Data.Length) } },
+            SetDataOp op => txn with { Op = op with { Data = encoded.AsMemory(offset + SpanWriter.StringSize(op.Path), op.Data.Length) } },
+            _ => txn,
+        };
+    }
+
+    /// <summary>Decodes a whole record; the op's data is a slice of <paramref name="record"/> (see <see cref="ShareData"/>).</summary>
+    public static Txn Decode(byte[] record) => Decode(record, record);
+
     /// <summary>Decodes one txn that fills <paramref name="bytes"/> exactly; corrupt input throws <see cref="InvalidDataException"/>.</summary>
-    public static Txn Decode(ReadOnlySpan<byte> bytes)
+    public static Txn Decode(ReadOnlySpan<byte> bytes) => Decode(bytes, null);
+
+    private static Txn Decode(ReadOnlySpan<byte> bytes, byte[]? record)
     {
         var r = new SpanReader(bytes, "txn");
         var tag = (Tag)r.ReadByte("tag");
@@ -111,9 +132,9 @@ internal static class TxnCodec
         var time = r.ReadInt64("time");
         TxnOp op = tag switch
         {
-            Tag.Create => new CreateOp(r.ReadString("path"), r.ReadBytes("data"), ReadMode(ref r)),
+            Tag.Create => new CreateOp(r.ReadString("path"), ReadData(ref r, record), ReadMode(ref r)),
             Tag.Delete => new DeleteOp(r.ReadString("path"), r.ReadInt32("version")),
-            Tag.SetData => new SetDataOp(r.ReadString("path"), r.ReadBytes("data"), r.ReadInt32("version")),
+            Tag.SetData => new SetDataOp(r.ReadString("path"), ReadData(ref r, record), r.ReadInt32("version")),
             Tag.CreateSession => new CreateSessionOp(r.ReadInt32("timeout")),
             Tag.CloseSession => new CloseSessionOp(),
             Tag.Reconfig => new ReconfigOp(ReadMembers(ref r)),
@@ -160,6 +181,9 @@ internal static class TxnCodec
 
         return members;
     }
+
+    private static ReadOnlyMemory<byte> ReadData(ref SpanReader r, byte[]? record) =>
+        record is null ? r.ReadBytes("data") : record.AsMemory(r.ReadBytesRange("data"));
 
     private static CreateMode ReadMode(ref SpanReader r)
     {
