@@ -21,6 +21,7 @@ internal sealed class LatencyBreakdown : IDisposable
     private readonly ConcurrentQueue<(long Start, long End)> _stalls = new();
     private readonly ConcurrentQueue<(long Start, long End)> _slow = new();
     private readonly List<(long Start, long End, double Ms)> _pauses = [];
+    private readonly ConcurrentQueue<(int Generation, long Promoted, double PauseMs)> _collections = new();
     private readonly TimeSpan _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     private readonly long _startedAt = Stopwatch.GetTimestamp();
     private volatile bool _stopping;
@@ -63,6 +64,11 @@ internal sealed class LatencyBreakdown : IDisposable
         var pauses = _pauses.Select(p => p.Ms).Order().ToArray();
         Report.Progress($"breakdown: {pauses.Length} GC pauses, {pauses.Sum():0} ms in all, {pauses.Count(p => p > StallMilliseconds)} over {StallMilliseconds} ms, max {(pauses.Length == 0 ? 0 : pauses[^1]):0.0} ms");
 
+        foreach (var generation in _collections.GroupBy(c => c.Generation).OrderBy(g => g.Key))
+        {
+            Report.Progress($"breakdown: gen{generation.Key} collections {generation.Count()}, promoted avg {generation.Average(c => c.Promoted) / 1024:0} KiB max {generation.Max(c => c.Promoted) / 1024:0} KiB, pause avg {generation.Average(c => c.PauseMs):0.00} ms max {generation.Max(c => c.PauseMs):0.00} ms");
+        }
+
         var stalls = _stalls.ToArray();
         int gc = 0, stalled = 0, neither = 0;
         foreach (var (start, end) in _slow)
@@ -98,6 +104,8 @@ internal sealed class LatencyBreakdown : IDisposable
                 // Polled, so the pause is placed just before it was seen; good to a millisecond.
                 var ms = (p - paused).TotalMilliseconds;
                 _pauses.Add((now - (long)(ms * Stopwatch.Frequency / 1000) - Stopwatch.Frequency / 1000, now, ms));
+                var info = GC.GetGCMemoryInfo(GCKind.Any);
+                _collections.Enqueue((info.Generation, info.PromotedBytes, info.PauseDurations[0].TotalMilliseconds));
                 (collections, paused) = (c, p);
             }
 
