@@ -71,6 +71,8 @@ internal static class EmbeddedWritesBenchmark
                 results.Add((prefix + "half_wps", Math.Round(outcome.Half.Rate)));
                 results.Add((prefix + "half_p50_ms", outcome.Half.P50));
                 results.Add((prefix + "half_p99_ms", outcome.Half.P99));
+                results.Add((prefix + "half_server_p50_ms", outcome.Half.ServerP50 ?? double.NaN));
+                results.Add((prefix + "half_server_p99_ms", outcome.Half.ServerP99 ?? double.NaN));
                 results.Add((prefix + "errors", (outcome.Full?.Errors ?? 0) + outcome.Half.Errors));
             }
         }
@@ -140,7 +142,8 @@ internal static class EmbeddedWritesBenchmark
         }
     }
 
-    private sealed record Phase(double Rate, double P50, double P99, long Errors);
+    /// <param name="ServerP50">Server-side latency (<see cref="ServerSideLatency"/>), for the open loop only.</param>
+    private sealed record Phase(double Rate, double P50, double P99, long Errors, double? ServerP50 = null, double? ServerP99 = null);
 
     /// <summary>Every session keeps <see cref="Plan.Depth"/> writes outstanding: the most the ensemble can commit.</summary>
     private static async Task<Phase> ClosedLoopAsync(List<ICoordinationClient> clients, string[] paths, byte[] payload, Plan plan)
@@ -199,6 +202,7 @@ internal static class EmbeddedWritesBenchmark
     private static async Task<Phase> OpenLoopAsync(List<ICoordinationClient> clients, string[] paths, byte[] payload, double rate, Plan plan, EmbeddedEnsemble ensemble)
     {
         LatencyBreakdown? breakdown = null;
+        ServerSideLatency? serverSide = null;
         var recorder = new LatencyRecorder();
         long errors = 0, outstanding = 0, skipped = 0;
         var total = plan.Warmup + plan.Measure;
@@ -210,9 +214,10 @@ internal static class EmbeddedWritesBenchmark
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
         while (clock.Elapsed < total && await timer.WaitForNextTickAsync())
         {
-            if (plan.Breakdown && breakdown is null && clock.Elapsed >= plan.Warmup)
+            if (serverSide is null && clock.Elapsed >= plan.Warmup)
             {
-                breakdown = new LatencyBreakdown(ensemble);
+                serverSide = new ServerSideLatency(ensemble);
+                breakdown = plan.Breakdown ? new LatencyBreakdown(ensemble) : null;
             }
 
             var due = (long)(clock.Elapsed.TotalSeconds * rate);
@@ -236,16 +241,21 @@ internal static class EmbeddedWritesBenchmark
         }
 
         breakdown?.Dispose();
+        serverSide?.Dispose();
 
         var sorted = recorder.SortedMilliseconds();
-        Report.Progress(Report.Distribution(sorted));
+        var serverSorted = serverSide?.SortedMilliseconds() ?? [];
+        Report.Progress($"client-observed {Report.Distribution(sorted)}");
+        Report.Progress($"server-side (request at its member to reply sent) {Report.Distribution(serverSorted)}");
         var measuredRate = (issued - skipped) / total.TotalSeconds;
         if (skipped > 0)
         {
             Report.Progress($"open loop fell behind: {skipped} writes not issued");
         }
 
-        return new Phase(measuredRate, Report.Percentile(sorted, 50), Report.Percentile(sorted, 99), Interlocked.Read(ref errors) + skipped);
+        return new Phase(
+            measuredRate, Report.Percentile(sorted, 50), Report.Percentile(sorted, 99), Interlocked.Read(ref errors) + skipped,
+            Report.Percentile(serverSorted, 50), Report.Percentile(serverSorted, 99));
 
         async Task SendAsync(ICoordinationClient client, string path)
         {

@@ -538,9 +538,17 @@ internal sealed partial class QuorumPeer : INetworkEndpoint
         };
     }
 
+    /// <summary>
+    /// Called on the loop with each request's server-side latency (from the request reaching this member to its reply
+    /// leaving, as ZooKeeper's <c>zk_max_latency</c> counts it); for benchmarks that want the distribution, not min/avg/max.
+    /// </summary>
+    internal Action<TimeSpan>? RequestLatencyObserver { get; set; }
+
     private void RecordLatency(TimeSpan started)
     {
-        var ms = (Now - started).TotalMilliseconds;
+        var elapsed = Now - started;
+        RequestLatencyObserver?.Invoke(elapsed);
+        var ms = elapsed.TotalMilliseconds;
         _latencyMin = double.IsNaN(_latencyMin) ? ms : Math.Min(_latencyMin, ms);
         _latencyMax = Math.Max(_latencyMax, ms);
         _latencySum += ms;
