@@ -157,7 +157,7 @@ public sealed class EnsembleHistory
     }
 
     /// <summary>
-    /// The drawing of the ensemble's (<paramref name="serverId"/> null) or one member's series now, shared by every page
+    /// The chart of the ensemble's (<paramref name="serverId"/> null) or one member's series now, shared by every page
     /// that asks for the same version; null when there is no such series.
     /// </summary>
     public RateChart? Chart(int? serverId)

@@ -1,58 +1,68 @@
-using System.Globalization;
-using System.Text;
+using MudBlazor;
 
 namespace QuorumPortal.Portal.History;
 
-/// <summary>A label on a chart's axis and where it goes, as a CSS declaration (<c>left:25%</c> or <c>bottom:50%</c>).</summary>
-public readonly record struct AxisTick(string Label, string Style);
+/// <summary>
+/// One of a <see cref="RateChart"/>'s two charts: the lines for MudBlazor's time-series chart (<c>MudChart</c> with
+/// <see cref="ChartType.Timeseries"/>) and its options. Shared by every page, so never changed after it is built:
+/// MudBlazor only reads both (series are hidden through the legend only when <c>CanHideSeries</c> is set, which the
+/// portal never does).
+/// </summary>
+public sealed record ChartPanel(List<ChartSeries<double>> Series, TimeSeriesChartOptions Options);
 
 /// <summary>
-/// One panel of a <see cref="RateChart"/>: an SVG path (<c>d</c>) per line, the horizontal grid lines as one path, and
-/// the value axis's labels. Coordinates are in <see cref="RateChart.Width"/> × <see cref="RateChart.Height"/> units.
+/// One <see cref="RateSeries"/> at one <see cref="Version"/>, ready for the ensemble and member pages' charts:
+/// writes/s and reads/s (<see cref="Rates"/>), latency average and maximum in ms (<see cref="Latency"/>), over the
+/// series' <see cref="Window"/> ending at its <see cref="Newest"/> one-second bucket (shown exactly, as numbers above
+/// the charts). The lines have one point per <see cref="PointSpacing"/> (<see cref="Points"/> of them), times in the
+/// server's local time. Immutable and shared: every page that charts the same series at the same version gets the same
+/// instance, so the points are held once however many dashboards are open (docs/benchmarks.md, circuits).
 /// </summary>
-public sealed record ChartPanel(IReadOnlyList<string> Lines, string Grid, IReadOnlyList<AxisTick> ValueTicks);
-
-/// <summary>
-/// The drawing of one <see cref="RateSeries"/> at one <see cref="Version"/>: writes/s and reads/s (<see cref="Rates"/>,
-/// lines 0 and 1, on one scale), latency average and maximum in ms (<see cref="Latency"/>), over the series'
-/// <see cref="Window"/> ending at its <see cref="Newest"/> bucket, with time-of-day labels (the server's local time) in
-/// <see cref="TimeTicks"/>. Immutable and shared: every page that charts the same series at the same version gets the
-/// same instance, so its strings are held once however many dashboards are open, and each circuit keeps only its render
-/// tree (docs/benchmarks.md, circuits). The drawing stretches to its box (<c>preserveAspectRatio="none"</c>), so the
-/// coordinates do not depend on any browser's size.
-/// </summary>
-public sealed record RateChart(long Version, TimeSpan Window, RatePoint? Newest, int Count, ChartPanel Rates, ChartPanel Latency, IReadOnlyList<AxisTick> TimeTicks)
+public sealed record RateChart(long Version, TimeSpan Window, RatePoint? Newest, int Count, int Points, ChartPanel Rates, ChartPanel Latency)
 {
-    public const int Width = 1000;
-    public const int Height = 200;
+    /// <summary>
+    /// Time between two points of a line: the 1-second buckets are averaged in 2-second steps (their maximum latency
+    /// is the maximum), which halves what every open chart draws and keeps (docs/benchmarks.md, circuits).
+    /// </summary>
+    public static readonly TimeSpan PointSpacing = TimeSpan.FromSeconds(2);
 
-    // A bucket further than this from the previous one starts a new segment, so a gap in probing shows as a gap.
+    // Writes and reads in the theme's primary and secondary colours, as on the cards' numbers and sparklines.
+    private static readonly string[] RatePalette = ["#594ae2", "#ff4081"];
+    private static readonly string[] LatencyPalette = ["#2196f3", "#ff9800"];
+
+    // Buckets further apart than this (two seconds missing) break the line, so a gap in probing shows as a gap.
     private static readonly TimeSpan GapAfter = TimeSpan.FromSeconds(3);
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Draws <paramref name="points"/> (oldest first) over the <paramref name="window"/> ending at the newest.</summary>
-    public static RateChart Build(long version, TimeSpan window, IReadOnlyList<RatePoint> points)
+    /// <summary>Builds the chart of <paramref name="buckets"/> (one-second buckets, oldest first) over <paramref name="window"/>.</summary>
+    public static RateChart Build(long version, TimeSpan window, IReadOnlyList<RatePoint> buckets)
     {
-        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(buckets);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
-        if (points.Count == 0)
-        {
-            var empty = new ChartPanel([], "", []);
-            return new RateChart(version, window, null, 0, empty, empty, []);
-        }
-
-        var end = points[^1].At;
-        var start = end - window;
+        var steps = Downsample(buckets);
+        var newest = buckets.Count > 0 ? buckets[^1] : (RatePoint?)null;
         double maxRate = 0, maxLatency = 0;
-        foreach (var p in points)
+        foreach (var step in steps)
         {
-            maxRate = Math.Max(maxRate, Math.Max(p.WritesPerSecond, p.ReadsPerSecond));
-            maxLatency = Math.Max(maxLatency, p.LatencyMax);
+            maxRate = Math.Max(maxRate, Math.Max(step.Point.WritesPerSecond, step.Point.ReadsPerSecond));
+            maxLatency = Math.Max(maxLatency, step.Point.LatencyMax);
         }
 
-        var rates = Panel(points, start, window, maxRate, p => p.WritesPerSecond, p => p.ReadsPerSecond);
-        var latency = Panel(points, start, window, maxLatency, p => p.LatencyAvg, p => p.LatencyMax);
-        return new RateChart(version, window, points[^1], points.Count, rates, latency, TimeAxis(start, end, window));
+        var pointCount = steps.Count(s => s.HasValue);
+
+        // The time axis spans the whole window however young the series: its ends are points without a value.
+        if (newest is { } last)
+        {
+            steps.Insert(0, new Step(new RatePoint(last.At - window, 0, 0, 0, 0), HasValue: false));
+            steps.Add(new Step(new RatePoint(last.At, 0, 0, 0, 0), HasValue: false));
+        }
+
+        var rates = new ChartPanel(
+            [Line("writes/s", steps, p => p.WritesPerSecond), Line("reads/s", steps, p => p.ReadsPerSecond)],
+            Options(window, maxRate, RatePalette));
+        var latency = new ChartPanel(
+            [Line("avg", steps, p => p.LatencyAvg), Line("max", steps, p => p.LatencyMax)],
+            Options(window, maxLatency, LatencyPalette));
+        return new RateChart(version, window, newest, buckets.Count, pointCount, rates, latency);
     }
 
     /// <summary>1, 2 or 5 times a power of ten, at least 1 (the value axis is labelled in whole numbers).</summary>
@@ -69,63 +79,98 @@ public sealed record RateChart(long Version, TimeSpan Window, RatePoint? Newest,
         return (int)Math.Min(int.MaxValue, nice * magnitude);
     }
 
-    private static ChartPanel Panel(IReadOnlyList<RatePoint> points, DateTimeOffset start, TimeSpan window, double max, params Func<RatePoint, double>[] lines)
+    /// <summary>
+    /// One point per <see cref="PointSpacing"/> step of Unix time (so a step's point stays where it is as the window
+    /// moves), at the step's start: the mean of its buckets' rates and average latencies, the maximum of their maxima.
+    /// A gap in the buckets is a point without a value.
+    /// </summary>
+    private static List<Step> Downsample(IReadOnlyList<RatePoint> buckets)
     {
-        // About four grid lines, at whole steps from zero to the first step above the maximum.
-        var step = NiceStep(max / 4);
-        var steps = Math.Max(1, (int)Math.Ceiling(max / step));
-        var top = (double)step * steps;
-        var ticks = new AxisTick[steps + 1];
-        var grid = new StringBuilder();
-        for (var i = 0; i <= steps; i++)
+        var seconds = (long)PointSpacing.TotalSeconds;
+        var steps = new List<Step>(buckets.Count / (int)seconds + 2);
+        long current = long.MinValue;
+        int count = 0;
+        double reads = 0, writes = 0, latencyAvg = 0, latencyMax = 0;
+        DateTimeOffset? previous = null;
+        foreach (var bucket in buckets)
         {
-            var value = (double)step * i;
-            ticks[i] = new AxisTick(value.ToString("N0", Inv), string.Create(Inv, $"bottom:{value / top * 100:0.##}%"));
-            grid.Append(Inv, $"M0 {Y(value, top)}H{Width}");
-        }
-
-        var paths = new string[lines.Length];
-        for (var l = 0; l < lines.Length; l++)
-        {
-            var d = new StringBuilder(points.Count * 12);
-            DateTimeOffset? previous = null;
-            foreach (var p in points)
+            var step = bucket.At.ToUnixTimeSeconds() / seconds * seconds;
+            if (step != current)
             {
-                var command = previous is { } before && p.At - before <= GapAfter ? 'L' : 'M';
-                d.Append(Inv, $"{command}{X(p.At, start, window)} {Y(lines[l](p), top)}");
-                previous = p.At;
+                Flush();
+                if (previous is { } before && bucket.At - before > GapAfter)
+                {
+                    steps.Add(new Step(new RatePoint(before + TimeSpan.FromSeconds(1), 0, 0, 0, 0), HasValue: false));
+                }
+
+                current = step;
             }
 
-            paths[l] = d.ToString();
+            count++;
+            reads += bucket.ReadsPerSecond;
+            writes += bucket.WritesPerSecond;
+            latencyAvg += bucket.LatencyAvg;
+            latencyMax = Math.Max(latencyMax, bucket.LatencyMax);
+            previous = bucket.At;
         }
 
-        return new ChartPanel(paths, grid.ToString(), ticks);
+        Flush();
+        return steps;
+
+        void Flush()
+        {
+            if (count > 0)
+            {
+                steps.Add(new Step(new RatePoint(DateTimeOffset.FromUnixTimeSeconds(current), reads / count, writes / count, latencyAvg / count, latencyMax), HasValue: true));
+            }
+
+            count = 0;
+            reads = writes = latencyAvg = latencyMax = 0;
+        }
     }
 
-    private static IReadOnlyList<AxisTick> TimeAxis(DateTimeOffset start, DateTimeOffset end, TimeSpan window)
+    private static ChartSeries<double> Line(string name, List<Step> steps, Func<RatePoint, double> value)
+    {
+        var values = new (DateTime, double)[steps.Count];
+        for (var i = 0; i < steps.Count; i++)
+        {
+            values[i] = (steps[i].Point.At.LocalDateTime, value(steps[i].Point));
+        }
+
+        var data = new ChartData<double>(values);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            // Set before anyone sees the series; MudBlazor draws no line through a point without a value.
+            data[i].HasValue = steps[i].HasValue;
+        }
+
+        return new ChartSeries<double> { Name = name, Data = data };
+    }
+
+    private static TimeSeriesChartOptions Options(TimeSpan window, double max, string[] palette)
     {
         // Labels every minute over five minutes; closer for a shorter window.
         var spacing = window <= TimeSpan.FromMinutes(1) ? TimeSpan.FromSeconds(10)
             : window <= TimeSpan.FromMinutes(2) ? TimeSpan.FromSeconds(30)
             : TimeSpan.FromMinutes(1);
-        var format = spacing < TimeSpan.FromMinutes(1) ? "HH:mm:ss" : "HH:mm";
-        var ticks = new List<AxisTick>();
-        var first = start.ToUnixTimeSeconds() / (long)spacing.TotalSeconds * (long)spacing.TotalSeconds;
-        for (var at = DateTimeOffset.FromUnixTimeSeconds(first); at <= end; at += spacing)
+        return new TimeSeriesChartOptions
         {
-            if (at >= start)
-            {
-                var left = (at - start) / window * 100;
-                ticks.Add(new AxisTick(at.ToLocalTime().ToString(format, Inv), string.Create(Inv, $"left:{left:0.##}%")));
-            }
-        }
+            TimeLabelSpacing = spacing,
+            TimeLabelSpacingRounding = true, // on whole minutes, not minutes after the window's start
+            TimeLabelFormat = spacing < TimeSpan.FromMinutes(1) ? "HH:mm:ss" : "HH:mm",
+            YAxisTicks = NiceStep(max / 4),
+            MaxNumYAxisTicks = 8,
+            YAxisRequireZeroPoint = true,
+            YAxisFormat = "N0",
+            LineStrokeWidth = 2,
+            ShowLegend = true,
+            ChartPalette = palette,
 
-        return ticks;
+            // Tooltips give every point an SVG circle with mouse handlers, re-rendered with every redraw: ~8.5 MB per
+            // circuit instead of ~1 MB (docs/benchmarks.md). The numbers above the charts give the newest values.
+            ShowToolTips = false,
+        };
     }
 
-    private static string X(DateTimeOffset at, DateTimeOffset start, TimeSpan window) =>
-        ((at - start) / window * Width).ToString("0.#", Inv);
-
-    private static string Y(double value, double top) =>
-        (Height - Math.Clamp(value / top, 0, 1) * Height).ToString("0.#", Inv);
+    private readonly record struct Step(RatePoint Point, bool HasValue);
 }

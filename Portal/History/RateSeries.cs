@@ -80,7 +80,7 @@ public sealed class RateSeries
         }
     }
 
-    /// <summary>The drawing of the buckets now, built once per <see cref="Version"/> and shared by every reader.</summary>
+    /// <summary>The chart of the buckets now, built once per <see cref="Version"/> and shared by every reader.</summary>
     public RateChart Chart()
     {
         if (_chart is not { } chart || chart.Version != Version)

@@ -11,14 +11,7 @@ namespace QuorumPortal.Portal.Components.Controls;
 /// </summary>
 public sealed partial class ThroughputCharts : TickedChart
 {
-    // Writes and reads in the theme's primary and secondary colours, as on the cards' numbers and sparklines.
-    private static readonly (string Name, string Color)[] RateSeries = [("writes/s", "#594ae2"), ("reads/s", "#ff4081")];
-    private static readonly (string Name, string Color)[] LatencySeries = [("avg", "#2196f3"), ("max", "#ff9800")];
-    private static readonly string ViewBox = $"0 0 {RateChart.Width} {RateChart.Height}";
-
     private RateChart? _chart;
-    private string? _height;
-    private string _heightStyle = "";
 
     /// <summary>A member's server id, or null for the whole ensemble. Default null.</summary>
     [Parameter]
@@ -29,17 +22,6 @@ public sealed partial class ThroughputCharts : TickedChart
     public string Height { get; set; } = "220px";
 
     protected override int? Member => ServerId;
-
-    protected override void OnParametersSet()
-    {
-        if (_height != Height)
-        {
-            _height = Height;
-            _heightStyle = "height:" + Height;
-        }
-
-        base.OnParametersSet();
-    }
 
     private void TogglePause()
     {
