@@ -317,6 +317,27 @@ public sealed class InMemoryNetworkTests
     }
 
     [Fact]
+    public void Send_BurstLargerThanOneDrain_AllDeliveredInOrder()
+    {
+        // A receiver drains a bounded number of packets per turn of its loop and posts itself again for the rest.
+        var net = new SimNet(seed: 1);
+        net.Add(1);
+        var two = net.Add(2);
+        var connection = net.Network.Connect(1, 2);
+        net.RunToIdle();
+
+        for (var i = 0; i < 2_500; i++)
+        {
+            net.Network.Send(connection, 1, i);
+        }
+
+        net.RunToIdle();
+
+        Assert.Equal(Enumerable.Range(0, 2_500), two.Messages.Cast<int>());
+        Assert.Equal(TimeSpan.Zero, net.Sim.Now);
+    }
+
+    [Fact]
     public void RandomizedRun_SameSeed_ProducesTheSameTrace()
     {
         var first = RandomizedTrace(seed: 7);

@@ -5,6 +5,7 @@ namespace QuorumPortal.Engine.Embedded.Runtime;
 internal sealed partial class InMemoryNetwork
 {
     private readonly ConcurrentDictionary<long, Connection> _connections = new();
+    private const int MaxPacketsPerDrain = 1024;
     private long _lastConnectionId;
 
     /// <summary>
@@ -170,10 +171,12 @@ internal sealed partial class InMemoryNetwork
         var outbox = sender.Outbox;
         var faults = _faults;
 
-        // Fast path: nothing delayed is ahead of this packet, so a post keeps the order.
+        // Fast path: nothing delayed is ahead of this packet, so queueing it for the receiver's next drain keeps the
+        // order. Like a socket's receive buffer: a burst costs the receiving loop one post and one wake-up, not one each.
         if (!faults.IsActive && Volatile.Read(ref outbox.InFlight) == 0)
         {
-            receiver.Attachment.Loop.Post(() => DeliverPacket(connection, receiver, packet));
+            receiver.Ready.Enqueue(packet);
+            ScheduleDrain(connection, receiver);
             return;
         }
 
@@ -212,6 +215,30 @@ internal sealed partial class InMemoryNetwork
             outbox.Pending.Enqueue(packet);
             outbox.InFlight++;
             Deliver(loop, TimeSpan.FromTicks(due - now), () => DeliverNext(connection, receiver, outbox));
+        }
+    }
+
+    private void ScheduleDrain(Connection connection, ConnectionEnd receiver)
+    {
+        if (Interlocked.Exchange(ref receiver.DrainScheduled, 1) == 0)
+        {
+            receiver.Attachment.Loop.Post(receiver.Drain ??= () => DrainReady(connection, receiver));
+        }
+    }
+
+    /// <summary>Delivers what the fast path queued for <paramref name="receiver"/>, a bounded number per turn of its loop.</summary>
+    private void DrainReady(Connection connection, ConnectionEnd receiver)
+    {
+        // Cleared first: a packet queued from here on schedules another drain (at worst one that finds nothing).
+        Volatile.Write(ref receiver.DrainScheduled, 0);
+        for (var i = 0; i < MaxPacketsPerDrain && receiver.Ready.TryDequeue(out var packet); i++)
+        {
+            DeliverPacket(connection, receiver, packet);
+        }
+
+        if (!receiver.Ready.IsEmpty)
+        {
+            ScheduleDrain(connection, receiver); // the rest after the loop's other work, so timers are not starved
         }
     }
 
@@ -323,6 +350,15 @@ internal sealed partial class InMemoryNetwork
 
         /// <summary>Packets from this end to its peer.</summary>
         public Outbox Outbox { get; } = new();
+
+        /// <summary>Packets for this end that the fast path queued; delivered in order by <see cref="Drain"/> on its loop.</summary>
+        public ConcurrentQueue<Packet> Ready { get; } = new();
+
+        /// <summary>1 while a drain is posted and has not started; the sender posts one only when this was 0.</summary>
+        public int DrainScheduled;
+
+        /// <summary>Created once per end, so a delivery allocates no closure.</summary>
+        public Action? Drain { get; set; }
     }
 
     private sealed class Outbox
