@@ -18,7 +18,8 @@ namespace QuorumPortal.Benchmarks;
 /// <c>--rate</c> writes/s of the open loop (default half the full-load rate), <c>--full false</c> to skip the full-load
 /// phase (needs <c>--rate</c>: the open loop then starts on a fresh ensemble, not after 13 s of maximum load),
 /// <c>--breakdown true</c> to print where the open loop's slow requests come from (<see cref="LatencyBreakdown"/>),
-/// <c>--log-writer thread|loop</c> where each member writes its log (<see cref="EmbeddedOptions.LogWriterThread"/>, default thread).
+/// <c>--log-writer thread|loop|auto</c> where each member writes its log (<see cref="EmbeddedOptions.LogWriterThread"/>;
+/// default auto: a writer thread when the fsync policy syncs, the member's loop when it is off).
 /// </remarks>
 internal static class EmbeddedWritesBenchmark
 {
@@ -41,9 +42,10 @@ internal static class EmbeddedWritesBenchmark
             Breakdown: args.Get("breakdown") == "true",
             LogWriterThread: args.Get("log-writer") switch
             {
-                null or "thread" => true,
+                null or "auto" => null,
+                "thread" => true,
                 "loop" => false,
-                var other => throw new ArgumentException($"--log-writer thread|loop, not '{other}'"),
+                var other => throw new ArgumentException($"--log-writer thread|loop|auto, not '{other}'"),
             });
         if (!plan.FullLoad && plan.OpenLoopRate is null)
         {
@@ -89,7 +91,7 @@ internal static class EmbeddedWritesBenchmark
         _ => throw new ArgumentException($"--fsync off|batched|always, not '{value}'"),
     };
 
-    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown, bool LogWriterThread);
+    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown, bool? LogWriterThread);
 
     private sealed record Outcome(Phase? Full, Phase Half);
 

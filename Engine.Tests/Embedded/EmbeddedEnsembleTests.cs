@@ -1,6 +1,7 @@
 using System.Text;
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Embedded;
+using QuorumPortal.Engine.Embedded.Storage;
 using QuorumPortal.Engine.Ensembles;
 using Xunit.Abstractions;
 
@@ -69,11 +70,14 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
         Assert.Contains("no answer within 0.3 s", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task KillAll_ThenNewProcess_RecoversFromItsDirectories()
+    [Theory]
+    [InlineData(FsyncPolicy.Batched)] // each member's log written by its log-writer thread
+    [InlineData(FsyncPolicy.Off)] // written by the member's loop
+    public async Task KillAll_ThenNewProcess_RecoversFromItsDirectories(FsyncPolicy fsync)
     {
         var spec = EnsembleSpec.OfSize("disk", 3, Fast);
-        await using (var ensemble = new EmbeddedEnsemble(spec, _directory))
+        var options = new EmbeddedOptions { Fsync = fsync };
+        await using (var ensemble = new EmbeddedEnsemble(spec, _directory, options))
         {
             output.WriteLine($"seed {ensemble.Seed}");
             await ensemble.StartAsync(CancellationToken.None);
@@ -88,7 +92,7 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
         }
 
         Assert.True(File.Exists(Path.Combine(_directory, "server.1", "version-2", "currentEpoch")));
-        await using var restarted = new EmbeddedEnsemble(spec, _directory);
+        await using var restarted = new EmbeddedEnsemble(spec, _directory, options);
         await restarted.StartAsync(CancellationToken.None);
         await WaitForLeaderAsync(restarted);
         await using var reader = await restarted.OpenClientAsync(new ClientOptions(), CancellationToken.None);
@@ -97,6 +101,15 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
             Assert.Equal($"{i}", Encoding.UTF8.GetString((await reader.GetDataAsync($"/d{i}")).Data));
         }
     }
+
+    [Theory]
+    [InlineData(null, FsyncPolicy.Batched, true)]
+    [InlineData(null, FsyncPolicy.Always, true)]
+    [InlineData(null, FsyncPolicy.Off, false)]
+    [InlineData(true, FsyncPolicy.Off, true)]
+    [InlineData(false, FsyncPolicy.Batched, false)]
+    public void UsesLogWriterThread_ByDefault_OnlyWhenTheLogIsSynced(bool? logWriterThread, FsyncPolicy fsync, bool expected) =>
+        Assert.Equal(expected, new EmbeddedOptions { Fsync = fsync, LogWriterThread = logWriterThread }.UsesLogWriterThread);
 
     [Fact]
     public async Task Reconfigure_DuplicateServerId_RefusedAndNothingChanges()

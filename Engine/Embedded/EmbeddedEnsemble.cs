@@ -199,7 +199,7 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
         }
 
         var storage = new FileNodeStorage(MemberDirectory(serverId), _options.Fsync);
-        return _options.LogWriterThread ? new BackgroundNodeStorage(storage, $"{Name}/server.{serverId}") : storage;
+        return _options.UsesLogWriterThread ? new BackgroundNodeStorage(storage, $"{Name}/server.{serverId}") : storage;
     }
 
     private string MemberDirectory(int serverId) => Path.Combine(_dataDirectory!, $"server.{serverId}");

@@ -22,10 +22,16 @@ public sealed record EmbeddedOptions
 
     /// <summary>
     /// Whether each member's log appends and flushes run on a log-writer thread of their own (ZooKeeper's
-    /// SyncRequestProcessor), so its loop never waits for <c>write</c> or <c>fsync</c>; otherwise the loop writes its
-    /// log itself. Snapshot files and purges are written in the background either way. Default: true.
+    /// SyncRequestProcessor), so its loop never waits for <c>fsync</c>; false: the loop writes its log itself.
+    /// Snapshot files, purges and closing full log files are written in the background either way. Default (null): a
+    /// writer thread when <see cref="Fsync"/> syncs (batched, always); the loop when it is off, where a write only
+    /// copies into the page cache and the hop to another thread and back costs more than it saves (docs/benchmarks.md,
+    /// embedded-writes).
     /// </summary>
-    public bool LogWriterThread { get; init; } = true;
+    public bool? LogWriterThread { get; init; }
+
+    /// <summary>Whether members write their logs on a log-writer thread, <see cref="LogWriterThread"/> resolved.</summary>
+    public bool UsesLogWriterThread => LogWriterThread ?? Fsync != FsyncPolicy.Off;
 
     /// <summary>Snapshots kept on disk by the purge after each snapshot. Default 3.</summary>
     public int SnapshotsRetained { get; init; } = 3;
