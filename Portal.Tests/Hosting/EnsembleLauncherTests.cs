@@ -43,6 +43,37 @@ public sealed class EnsembleLauncherTests(ITestOutputHelper output) : DataDirect
         Assert.Equal("127.0.0.1:1", entry.Parameters["location"]);
     }
 
+    [Fact]
+    public async Task Start_CatalogEnsembleCannotComeBack_OthersStartKeptInCatalogAuditedFailed()
+    {
+        // An attached ensemble whose credentials the configuration no longer has: it cannot be opened.
+        var attached = new StoredEnsemble
+        {
+            Name = "prod",
+            Backend = BackendKind.AttachedZooKeeper,
+            Members = [],
+            ConnectionString = "127.0.0.1:1",
+            CredentialsReference = "prod-super",
+        };
+        await using (var database = TestDatabase.Open(DataDirectory))
+        {
+            await database.MigrateAsync();
+            await new SqliteEnsembleCatalog(database, TimeProvider.System).AddAsync(attached, CancellationToken.None);
+        }
+
+        await using var portal = new PortalFactory(new Dictionary<string, string?>(), DataDirectory);
+        using var client = portal.CreateClient();
+
+        var registry = portal.Services.GetRequiredService<EnsembleRegistry>();
+        Assert.True(registry.TryGet(EnsembleHostedService.DemoName, out _), "the demo must start although prod cannot");
+        Assert.False(registry.TryGet("prod", out _));
+        Assert.Contains(await portal.Services.GetRequiredService<IEnsembleCatalog>().ListAsync(CancellationToken.None), e => e.Name == "prod");
+        var entry = Assert.Single((await client.GetFromJsonAsync<List<AuditEntry>>("/api/audit?ensemble=prod", PortalFactory.JsonOptions))!);
+        Assert.Equal(("system", EnsembleHostedService.RestoreAction, "Failed", "portal start"), (entry.Actor, entry.Action, entry.Result, entry.Reason));
+        Assert.Contains("Portal:Credentials:prod-super:User", entry.Detail, StringComparison.Ordinal);
+        Assert.Equal("127.0.0.1:1", entry.Parameters["location"]);
+    }
+
     [ZooKeeperFact]
     public async Task Start_LocalZooKeeperInCatalog_LiveMembersAdoptedDeadOneStarted()
     {

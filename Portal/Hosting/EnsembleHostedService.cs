@@ -4,6 +4,7 @@ using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
 using QuorumPortal.Engine.Persistence;
 using QuorumPortal.Portal.Configuration;
+using QuorumPortal.Portal.Data;
 
 namespace QuorumPortal.Portal.Hosting;
 
@@ -18,10 +19,14 @@ public sealed partial class EnsembleHostedService(
     OperationCoordinator coordinator,
     IEnsembleCatalog catalog,
     EnsembleLauncher launcher,
+    AuditLog audit,
     IOptions<PortalOptions> options,
     ILogger<EnsembleHostedService> logger) : IHostedService
 {
     public const string DemoName = "demo";
+
+    /// <summary>The audit log's action for an ensemble from the catalog that could not be brought back at start.</summary>
+    public const string RestoreAction = "RestoreEnsemble";
 
     /// <summary>The demo: three participants with a 200 ms tick, so a killed leader is replaced in well under a second.</summary>
     public static EnsembleSpec DemoSpec { get; } = EnsembleSpec.OfSize(DemoName, 3, EnsembleSettings.Fast);
@@ -48,7 +53,13 @@ public sealed partial class EnsembleHostedService(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // One ensemble that cannot come back (ZooKeeper uninstalled, a port taken) must not keep the others down.
+                // The catalog keeps it, so the next start tries again; the audit log is where an operator sees why.
                 LogLaunchFailed(logger, e, ensemble.Name, ensemble.Backend);
+                await audit.RecordAsync("system", ensemble.Name, RestoreAction, new Dictionary<string, string>
+                {
+                    ["backend"] = ensemble.Backend.ToString(),
+                    ["location"] = ensemble.DataDirectory ?? ensemble.ConnectionString ?? string.Empty,
+                }, "Failed", duration: null, e.Message, "portal start", cancellationToken).ConfigureAwait(false);
             }
         }
 
