@@ -18,19 +18,13 @@ public sealed class EnsembleLauncherTests(ITestOutputHelper output) : DataDirect
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     private static readonly Dictionary<string, string?> NoDemo = new() { ["Portal:DemoEnsemble"] = "false" };
+
     [Fact]
     public async Task CreateAsync_CredentialsNotConfigured_RefusedNothingStoredAuditedFailed()
     {
         await using var portal = new PortalFactory(NoDemo, DataDirectory);
         using var client = portal.CreateClient();
-        var attached = new StoredEnsemble
-        {
-            Name = "prod",
-            Backend = BackendKind.AttachedZooKeeper,
-            Members = [],
-            ConnectionString = "127.0.0.1:1",
-            CredentialsReference = "prod-super",
-        };
+        var attached = AttachedWithoutCredentials();
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             portal.Services.GetRequiredService<EnsembleLauncher>().CreateAsync(attached, "alice", "attach prod", CancellationToken.None));
@@ -46,15 +40,7 @@ public sealed class EnsembleLauncherTests(ITestOutputHelper output) : DataDirect
     [Fact]
     public async Task Start_CatalogEnsembleCannotComeBack_OthersStartKeptInCatalogAuditedFailed()
     {
-        // An attached ensemble whose credentials the configuration no longer has: it cannot be opened.
-        var attached = new StoredEnsemble
-        {
-            Name = "prod",
-            Backend = BackendKind.AttachedZooKeeper,
-            Members = [],
-            ConnectionString = "127.0.0.1:1",
-            CredentialsReference = "prod-super",
-        };
+        var attached = AttachedWithoutCredentials();
         await using (var database = TestDatabase.Open(DataDirectory))
         {
             await database.MigrateAsync();
@@ -118,4 +104,14 @@ public sealed class EnsembleLauncherTests(ITestOutputHelper output) : DataDirect
             }
         }
     }
+
+    /// <summary>An attached ensemble naming credentials the configuration does not have: it cannot be opened.</summary>
+    private static StoredEnsemble AttachedWithoutCredentials() => new()
+    {
+        Name = "prod",
+        Backend = BackendKind.AttachedZooKeeper,
+        Members = [],
+        ConnectionString = "127.0.0.1:1",
+        CredentialsReference = "prod-super",
+    };
 }
