@@ -76,7 +76,7 @@ internal static class EmbeddedFailoverBenchmark
             for (var i = 0; i < kills; i++)
             {
                 var leader = await EnsembleProbe.WaitForAllServingAsync(ensemble, TimeSpan.FromSeconds(30));
-                var epoch = (await ensemble.ProbeAsync(leader, CancellationToken.None)).Epoch;
+                var epoch = (await ensemble.ProbeAsync(leader, ProbeDetail.None, CancellationToken.None)).Epoch;
                 var survivors = ensemble.Members.Select(m => m.ServerId).Where(id => id != leader).ToArray();
                 await using var client = await ensemble.OpenClientAsync(
                     new ClientOptions { ServerIds = survivors, SessionTimeout = TimeSpan.FromSeconds(2), RequestTimeout = TimeSpan.FromSeconds(5) },

@@ -80,7 +80,8 @@ internal sealed class FakeBackend : IEnsembleBackend
     /// <summary>Probes of these members never answer until cancelled; the cancellation is recorded.</summary>
     public ConcurrentDictionary<int, bool> Hung { get; } = new();
 
-    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken)
+    /// <remarks>Lists no client connections: with <see cref="ProbeDetail.Clients"/> the status carries no list either.</remarks>
+    public Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Probes);
         if (Hung.ContainsKey(serverId))

@@ -35,7 +35,7 @@ internal sealed class FaultyBackend(IEnsembleBackend inner) : IEnsembleBackend
 
     public Task StopMemberAsync(int serverId, StopMode mode, CancellationToken cancellationToken) => inner.StopMemberAsync(serverId, mode, cancellationToken);
 
-    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) => inner.ProbeAsync(serverId, cancellationToken);
+    public Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken) => inner.ProbeAsync(serverId, detail, cancellationToken);
 
     public Task<MemberSpec> ProvisionMemberAsync(MemberSpec member, CancellationToken cancellationToken) => inner.ProvisionMemberAsync(member, cancellationToken);
 

@@ -62,19 +62,13 @@ public interface IEnsembleBackend : IAsyncDisposable
     Task StopMemberAsync(int serverId, StopMode mode, CancellationToken cancellationToken);
 
     /// <summary>Probes one member; a member that does not answer is reported <see cref="PeerState.Down"/>, not thrown.</summary>
-    Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken);
+    Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) => ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
 
     /// <summary>
     /// Probes one member and reads <paramref name="detail"/> too. A backend that cannot list client connections leaves
     /// <see cref="MemberStatus.Clients"/> null and says so in <see cref="MemberStatus.ClientsError"/>.
     /// </summary>
-    async Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken)
-    {
-        var status = await ProbeAsync(serverId, cancellationToken).ConfigureAwait(false);
-        return detail.HasFlag(ProbeDetail.Clients)
-            ? status with { ClientsError = $"the {Kind} backend cannot list client connections" }
-            : status;
-    }
+    Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken);
 
     /// <summary>Creates a joining member (data directory, configuration) without adding it to the ensemble.</summary>
     Task<MemberSpec> ProvisionMemberAsync(MemberSpec member, CancellationToken cancellationToken);

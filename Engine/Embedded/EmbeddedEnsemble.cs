@@ -254,9 +254,6 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
         }
     }
 
-    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
-        ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
-
     /// <summary>
     /// Reads the member's status on its own loop, so it is consistent; with <see cref="ProbeDetail.Clients"/> also its
     /// client connections, in the same turn of the loop.

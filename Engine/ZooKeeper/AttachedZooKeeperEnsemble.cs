@@ -132,9 +132,6 @@ public sealed class AttachedZooKeeperEnsemble : IEnsembleBackend
 
     public Task ApplySettingsAsync(EnsembleSettings settings, CancellationToken cancellationToken) => throw NoProcessControl("apply settings");
 
-    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
-        ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
-
     public async Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken) =>
         await _probe.ProbeAsync(Member(serverId), adminServer: null, detail, cancellationToken).ConfigureAwait(false);
 

@@ -151,9 +151,6 @@ public sealed partial class LocalZooKeeperEnsemble : IEnsembleBackend
     public Task StopMemberAsync(int serverId, StopMode mode, CancellationToken cancellationToken) =>
         _supervisor.Member(serverId).StopAsync(mode, cancellationToken);
 
-    public Task<MemberStatus> ProbeAsync(int serverId, CancellationToken cancellationToken) =>
-        ProbeAsync(serverId, ProbeDetail.None, cancellationToken);
-
     public async Task<MemberStatus> ProbeAsync(int serverId, ProbeDetail detail, CancellationToken cancellationToken)
     {
         var member = _supervisor.Members.FirstOrDefault(m => m.ServerId == serverId);
