@@ -77,6 +77,23 @@ public sealed class LocalZooKeeperSupervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_AdminServerPortTaken_ThrowsNamingItAndStartsNothing()
+    {
+        // ZooKeeper itself would only log the clash and run on, and the probe would read whatever holds the port.
+        var supervisor = new LocalZooKeeperSupervisor(_root, NoJava with { HasAdminServer = true });
+        supervisor.Provision(EnsembleSpec.OfSize("adminclash", 3, EnsembleSettings.Fast, BackendKind.LocalZooKeeper));
+        var taken = supervisor.Member(2).AdminServer!.Port;
+        using var squatter = new TcpListener(IPAddress.Loopback, taken);
+        squatter.Start();
+
+        var e = await Assert.ThrowsAsync<PortInUseException>(() => supervisor.StartAsync(CancellationToken.None));
+
+        Assert.Contains("server.2", e.Message);
+        Assert.Contains($"admin port {taken}", e.Message);
+        Assert.All(supervisor.Members, m => Assert.False(m.IsRunning));
+    }
+
+    [Fact]
     public void Locate_BogusZooKeeperHome_SaysWhatIsMissingAndHowToInstall()
     {
         var e = Assert.Throws<ZooKeeperInstallationException>(() => ZooKeeperInstallation.Locate(

@@ -120,6 +120,11 @@ public sealed class LocalZooKeeperMember
         yield return ("client", Spec.ClientPort);
         yield return ("quorum", Spec.QuorumPort);
         yield return ("election", Spec.ElectionPort);
+        if (AdminServer is { } admin)
+        {
+            // Taken, ZooKeeper would only log it and run on; the probe would then read whatever holds the port.
+            yield return ("admin", admin.Port);
+        }
     }
 
     /// <summary>Throws <see cref="PortInUseException"/> naming the first port of this member that is taken.</summary>
@@ -291,18 +296,10 @@ public sealed class LocalZooKeeperMember
             return null;
         }
 
-        string? enabled = null, address = null, port = null;
-        foreach (var line in File.ReadLines(ConfigPath))
-        {
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            switch (eq < 0 ? "" : line[..eq].Trim())
-            {
-                case "admin.enableServer": enabled = line[(eq + 1)..].Trim(); break;
-                case "admin.serverAddress": address = line[(eq + 1)..].Trim(); break;
-                case "admin.serverPort": port = line[(eq + 1)..].Trim(); break;
-            }
-        }
-
+        var config = ZooKeeperConfigFile.Read(ConfigPath);
+        config.TryGetValue(ZooKeeperConfigFile.AdminEnableServerKey, out var enabled);
+        config.TryGetValue(ZooKeeperConfigFile.AdminServerAddressKey, out var address);
+        config.TryGetValue(ZooKeeperConfigFile.AdminServerPortKey, out var port);
         return enabled == "true" && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535
             ? AdminServerClient.CommandsUrl(address is null or "0.0.0.0" ? Spec.Host : address, p)
             : null;

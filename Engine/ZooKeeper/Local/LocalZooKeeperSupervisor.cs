@@ -171,13 +171,13 @@ public sealed partial class LocalZooKeeperSupervisor
         if (_installation.HasAdminServer)
         {
             // The AdminServer answers probes over one kept-alive HTTP connection instead of a TCP connection per word.
-            Line("admin.enableServer", "true");
-            Line("admin.serverAddress", member.Host);
-            Line("admin.serverPort", LoopbackPorts.Allocate(member.Host, 1)[0]);
+            Line(ZooKeeperConfigFile.AdminEnableServerKey, "true");
+            Line(ZooKeeperConfigFile.AdminServerAddressKey, member.Host);
+            Line(ZooKeeperConfigFile.AdminServerPortKey, LoopbackPorts.Allocate(member.Host, 1)[0]);
         }
         else
         {
-            Line("admin.enableServer", "false"); // Jetty or the servlet API is missing: ZooKeeper would only log that
+            Line(ZooKeeperConfigFile.AdminEnableServerKey, "false"); // Jetty or the servlet API is missing: ZooKeeper would only log that
         }
 
         Line("reconfigEnabled", "true");

@@ -11,6 +11,9 @@ namespace QuorumPortal.Engine.ZooKeeper.Local;
 internal static class ZooKeeperConfigFile
 {
     public const string DynamicConfigFileKey = "dynamicConfigFile";
+    public const string AdminEnableServerKey = "admin.enableServer";
+    public const string AdminServerAddressKey = "admin.serverAddress";
+    public const string AdminServerPortKey = "admin.serverPort";
 
     /// <summary>Every key <see cref="SettingsLines"/> may write, including the optional ones.</summary>
     private static readonly string[] SettingsKeys =
