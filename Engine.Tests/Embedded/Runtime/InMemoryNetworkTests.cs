@@ -317,7 +317,7 @@ public sealed class InMemoryNetworkTests
     }
 
     [Fact]
-    public void Send_BurstLargerThanOneDrain_AllDeliveredInOrder()
+    public void Send_BurstLargerThanOneDrain_AllDeliveredInOrderAndOtherWorkRunsBetweenDrains()
     {
         // A receiver drains a bounded number of packets per turn of its loop and posts itself again for the rest.
         var net = new SimNet(seed: 1);
@@ -331,10 +331,36 @@ public sealed class InMemoryNetworkTests
             net.Network.Send(connection, 1, i);
         }
 
+        var deliveredBeforeOtherWork = -1;
+        two.Loop.Post(() => deliveredBeforeOtherWork = two.Messages.Count);
         net.RunToIdle();
 
         Assert.Equal(Enumerable.Range(0, 2_500), two.Messages.Cast<int>());
+        Assert.Equal(1_024, deliveredBeforeOtherWork);
         Assert.Equal(TimeSpan.Zero, net.Sim.Now);
+    }
+
+    [Fact]
+    public void Faults_OnWhileABurstWaitsForItsDrain_LaterPacketStillLast()
+    {
+        var net = new SimNet(seed: 1);
+        net.Add(1);
+        var two = net.Add(2);
+        var connection = net.Network.Connect(1, 2);
+        net.RunToIdle();
+        for (var i = 0; i < 2_500; i++)
+        {
+            net.Network.Send(connection, 1, i);
+        }
+
+        // Active with no delay: the next packet takes the delayed path and is posted at once.
+        net.Network.Faults = new NetworkFaults { DuplicateRate = 0.5 };
+        net.Network.Send(connection, 1, 2_500);
+        net.Network.Faults = NetworkFaults.None;
+        net.Network.Send(connection, 1, 2_501);
+        net.RunToIdle();
+
+        Assert.Equal(Enumerable.Range(0, 2_502), two.Messages.Cast<int>());
     }
 
     [Fact]

@@ -248,10 +248,29 @@ internal sealed partial class InMemoryNetwork
         lock (outbox)
         {
             packet = outbox.Pending.Dequeue();
-            outbox.InFlight--;
         }
 
-        DeliverPacket(connection, receiver, packet);
+        try
+        {
+            if (receiver.Ready.IsEmpty)
+            {
+                DeliverPacket(connection, receiver, packet);
+            }
+            else
+            {
+                // Fast-path packets sent before faults came on still wait for a drain: this one goes behind them.
+                receiver.Ready.Enqueue(packet);
+                DrainReady(connection, receiver);
+            }
+        }
+        finally
+        {
+            // Only now may the fast path be taken again: a packet sent meanwhile must not pass this one.
+            lock (outbox)
+            {
+                outbox.InFlight--;
+            }
+        }
     }
 
     private void DeliverPacket(Connection connection, ConnectionEnd receiver, Packet packet)
