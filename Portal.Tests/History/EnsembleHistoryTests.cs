@@ -1,5 +1,6 @@
 using QuorumPortal.Engine.Ensembles;
 using QuorumPortal.Engine.Events;
+using QuorumPortal.Engine.Operations;
 using QuorumPortal.Portal.History;
 using QuorumPortal.Portal.Tests.Testing;
 
@@ -32,6 +33,20 @@ public sealed class EnsembleHistoryTests
         Assert.Equal(10, history.NewestRate(null)!.Value.WritesPerSecond);
         Assert.Equal(1, history.NewestRate(2)!.Value.WritesPerSecond);
         Assert.Null(history.NewestRate(3));
+    }
+
+    [Fact]
+    public void Apply_OperationProgress_NeitherLoggedNorCountedInTheLastRound()
+    {
+        // Progress is stamped by the coordinator's clock, later than the probe round it may be published before.
+        var history = new EnsembleHistory("alpha");
+        var operation = new OperationRecord { Id = Guid.NewGuid(), Ensemble = "alpha", Kind = OperationKind.Failover, Title = "t", RequestedBy = "a", StartedAt = T0 };
+
+        history.Apply([new LeaderLost("alpha", T0, 1, 1), new OperationProgressed("alpha", T0.AddSeconds(5), operation)], null);
+
+        var cut = history.Cut();
+        Assert.Equal([EnsembleEventKind.LeaderLost], cut.Events.Select(e => e.Kind));
+        Assert.Equal(T0, cut.LastRound);
     }
 
     [Fact]

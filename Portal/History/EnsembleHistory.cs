@@ -62,6 +62,13 @@ public sealed class EnsembleHistory
         {
             foreach (var e in batch)
             {
+                if (e.Kind == EnsembleEventKind.OperationProgressed)
+                {
+                    // Not logged (the operation's own page shows it), and stamped by the coordinator's clock, not a
+                    // probe round's: counted in the last round, it would hide a round published just after it.
+                    continue;
+                }
+
                 _lastRound = _lastRound is { } last && last > e.Timestamp ? last : e.Timestamp;
                 switch (e)
                 {

@@ -1,4 +1,5 @@
 using QuorumPortal.Engine.Events;
+using QuorumPortal.Engine.Persistence;
 using QuorumPortal.Portal.History;
 
 namespace QuorumPortal.Portal.Model;
@@ -47,7 +48,7 @@ public sealed class EventFeed(Func<EnsembleEvent, bool>? filter = null)
         var changed = false;
         foreach (var e in batch)
         {
-            if (e.IsSample)
+            if (!RecordedEvent.IsKept(e))
             {
                 continue;
             }
