@@ -79,7 +79,7 @@ public static class ConsParser
                 case "recved": received = Long(value) ?? throw BadValue(lineNumber, key, value, "an integer"); break;
                 case "sent": sent = Long(value) ?? throw BadValue(lineNumber, key, value, "an integer"); break;
                 case "sid": session = Hex(value) ?? throw BadValue(lineNumber, key, value, "hex such as 0x30000c85bbf0000"); break;
-                case "lop": operation = Operation(value); break;
+                case "lop": operation = value.ToString(); break;
                 case "est": established = UnixMs(value) ?? throw BadValue(lineNumber, key, value, "ms since 1970"); break;
                 case "to": timeout = Long(value) is long to and >= 0 ? TimeSpan.FromMilliseconds(to) : throw BadValue(lineNumber, key, value, "ms"); break;
                 case "lcxid": cxid = Hex(value) ?? throw BadValue(lineNumber, key, value, "hex such as 0x1"); break;
@@ -111,23 +111,6 @@ public static class ConsParser
             MaxLatency = max,
         };
     }
-
-    // ZooKeeper's own names come back as one shared string each, not one per connection.
-    private static string Operation(ReadOnlySpan<char> value) => value switch
-    {
-        "PING" => "PING",
-        "NA" => "NA",
-        "GETD" => "GETD",
-        "SETD" => "SETD",
-        "CREA" => "CREA",
-        "DELE" => "DELE",
-        "EXIS" => "EXIS",
-        "GETC" => "GETC",
-        "SESS" => "SESS",
-        "SYNC" => "SYNC",
-        "MULT" => "MULT",
-        _ => value.ToString(),
-    };
 
     /// <summary>
     /// Java's <c>InetSocketAddress</c> as <c>ip:port</c>: <c>/127.0.0.1:40370</c> and <c>name/127.0.0.1:40370</c> both

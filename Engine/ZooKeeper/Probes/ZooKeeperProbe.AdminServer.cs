@@ -20,12 +20,15 @@ public sealed partial class ZooKeeperProbe
             using (var stats = await adminServer.ExchangeAsync(commands, "server_stats", cancellationToken).ConfigureAwait(false))
             {
                 statsText = stats.ToString();
-                if (AdminServerParser.IsNotServing(stats.Span))
+                try
                 {
+                    srvr = AdminServerParser.ParseServerStats(stats.Span) with { Source = statsText.AsMemory() };
+                }
+                catch (FormatException) when (AdminServerParser.IsNotServing(stats.Span))
+                {
+                    // Looked for only when the answer is not stats: finding "error" walks the whole object.
                     return Looking(member, at, "server_stats:\n" + statsText);
                 }
-
-                srvr = AdminServerParser.ParseServerStats(stats.Span) with { Source = statsText.AsMemory() };
             }
 
             monitor = await adminServer.ExchangeAsync(commands, "monitor", cancellationToken).ConfigureAwait(false);
