@@ -63,8 +63,15 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
 
         // Member 1's loop hangs, so nothing sent to it is answered (a stuck member, not a closed connection).
         ensemble.RunningPeer(1)!.Loop.Post(() => release.Wait(TimeSpan.FromSeconds(30)));
-        var error = await Assert.ThrowsAsync<CoordinationException>(() => client.GetDataAsync("/zookeeper/config"));
-        release.Set();
+        CoordinationException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<CoordinationException>(() => client.GetDataAsync("/zookeeper/config"));
+        }
+        finally
+        {
+            release.Set(); // even when the assertion fails, or disposing the ensemble waits for the hung loop
+        }
 
         Assert.Equal(CoordinationError.ConnectionLoss, error.Error);
         Assert.Contains("no answer within 0.3 s", error.Message, StringComparison.Ordinal);

@@ -22,15 +22,22 @@ public sealed class LogWindowTests(ITestOutputHelper output)
         long baseZxid = 0, next = 1, applied = 0;
         for (var step = 0; step < 5_000; step++)
         {
-            switch (random.Next(10))
+            switch (random.Next(60))
             {
-                case < 6:
+                case 59:
+                    // As a learner does after a SNAP: the window starts over at the snapshot's zxid.
+                    next += random.Next(0, 3);
+                    window.Reset(next);
+                    model.Clear();
+                    baseZxid = applied = next;
+                    break;
+                case < 36:
                     next += random.Next(1, 3);
                     var entry = Entry(next);
                     window.Add(entry);
                     model.Add(entry);
                     break;
-                case < 8:
+                case < 48:
                     applied = Math.Max(applied, model.Count == 0 ? applied : model[random.Next(model.Count)].Zxid);
                     window.Trim(applied);
                     while (model.Count > capacity && model[0].Zxid <= applied)
@@ -40,7 +47,7 @@ public sealed class LogWindowTests(ITestOutputHelper output)
                     }
 
                     break;
-                case 8 when model.Count > 0:
+                case < 54 when model.Count > 0:
                     var keepUpTo = model[random.Next(model.Count)].Zxid;
                     window.TruncateAfter(keepUpTo);
                     model.RemoveAll(e => e.Zxid > keepUpTo);
@@ -60,6 +67,17 @@ public sealed class LogWindowTests(ITestOutputHelper output)
             Assert.Equal(baseZxid, window.BaseZxid);
             Assert.Equal(model.Count == 0 ? baseZxid : model[^1].Zxid, window.LastZxid);
         }
+    }
+
+    [Fact]
+    public void Indexer_OutsideTheWindow_Throws()
+    {
+        var window = new LogWindow(capacity: 2);
+        window.Add(Entry(1));
+
+        Assert.Equal(1, window[0].Zxid);
+        Assert.Throws<ArgumentOutOfRangeException>(() => window[1]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => window[-1]);
     }
 
     [Fact]

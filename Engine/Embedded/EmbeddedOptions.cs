@@ -31,7 +31,7 @@ public sealed record EmbeddedOptions
     public bool? LogWriterThread { get; init; }
 
     /// <summary>Whether members write their logs on a log-writer thread, <see cref="LogWriterThread"/> resolved.</summary>
-    public bool UsesLogWriterThread => LogWriterThread ?? Fsync != FsyncPolicy.Off;
+    internal bool UsesLogWriterThread => LogWriterThread ?? Fsync != FsyncPolicy.Off;
 
     /// <summary>Snapshots kept on disk by the purge after each snapshot. Default 3.</summary>
     public int SnapshotsRetained { get; init; } = 3;

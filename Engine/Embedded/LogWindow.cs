@@ -20,7 +20,9 @@ internal sealed class LogWindow(int capacity)
 
     public long LastZxid => _count == 0 ? BaseZxid : this[_count - 1].Zxid;
 
-    public LogEntry this[int index] => _ring[(_head + index) & (_ring.Length - 1)]!;
+    public LogEntry this[int index] => (uint)index < (uint)_count
+        ? _ring[(_head + index) & (_ring.Length - 1)]!
+        : throw new ArgumentOutOfRangeException(nameof(index), index, $"the window holds {_count} entries");
 
     public void Reset(long baseZxid)
     {

@@ -81,7 +81,7 @@ public sealed class TxnCodecTests
 
         for (var length = 0; length < bytes.Length; length++)
         {
-            var ex = Assert.Throws<InvalidDataException>(() => TxnCodec.Decode(bytes.AsSpan(0, length)));
+            var ex = Assert.Throws<InvalidDataException>(() => TxnCodec.Decode(bytes[..length]));
             Assert.Contains("txn", ex.Message);
         }
     }

@@ -116,15 +116,14 @@ internal static class TxnCodec
         };
     }
 
-    /// <summary>Decodes a whole record; the op's data is a slice of <paramref name="record"/> (see <see cref="ShareData"/>).</summary>
-    public static Txn Decode(byte[] record) => Decode(record, record);
-
-    /// <summary>Decodes one txn that fills <paramref name="bytes"/> exactly; corrupt input throws <see cref="InvalidDataException"/>.</summary>
-    public static Txn Decode(ReadOnlySpan<byte> bytes) => Decode(bytes, null);
-
-    private static Txn Decode(ReadOnlySpan<byte> bytes, byte[]? record)
+    /// <summary>
+    /// Decodes one txn that fills <paramref name="record"/> exactly; corrupt input throws <see cref="InvalidDataException"/>.
+    /// The op's data is a slice of the record (see <see cref="ShareData"/>), so the record must not change afterwards.
+    /// </summary>
+    public static Txn Decode(byte[] record)
     {
-        var r = new SpanReader(bytes, "txn");
+        ArgumentNullException.ThrowIfNull(record);
+        var r = new SpanReader(record, "txn");
         var tag = (Tag)r.ReadByte("tag");
         var zxid = r.ReadInt64("zxid");
         var sessionId = r.ReadInt64("session id");
@@ -182,8 +181,7 @@ internal static class TxnCodec
         return members;
     }
 
-    private static ReadOnlyMemory<byte> ReadData(ref SpanReader r, byte[]? record) =>
-        record is null ? r.ReadBytes("data") : record.AsMemory(r.ReadBytesRange("data"));
+    private static ReadOnlyMemory<byte> ReadData(ref SpanReader r, byte[] record) => record.AsMemory(r.ReadBytesRange("data"));
 
     private static CreateMode ReadMode(ref SpanReader r)
     {
