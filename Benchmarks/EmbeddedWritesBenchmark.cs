@@ -56,6 +56,7 @@ internal static class EmbeddedWritesBenchmark
         var results = new List<(string Key, object Value)>
         {
             ("clients", plan.Clients), ("depth", plan.Depth), ("seconds", plan.Measure.TotalSeconds), ("payload", plan.PayloadBytes),
+            ("loadavg_start", Report.LoadAverage()),
         };
         foreach (var size in nodes)
         {
@@ -73,13 +74,14 @@ internal static class EmbeddedWritesBenchmark
                 results.Add((prefix + "half_wps", Math.Round(outcome.Half.Rate)));
                 results.Add((prefix + "half_p50_ms", outcome.Half.P50));
                 results.Add((prefix + "half_p99_ms", outcome.Half.P99));
-                results.Add((prefix + "half_server_p50_ms", outcome.Half.ServerP50 ?? double.NaN));
-                results.Add((prefix + "half_server_p99_ms", outcome.Half.ServerP99 ?? double.NaN));
+                results.Add((prefix + "half_server_p50_ms", outcome.Half.ServerP50));
+                results.Add((prefix + "half_server_p99_ms", outcome.Half.ServerP99));
                 results.Add((prefix + "errors", (outcome.Full?.Errors ?? 0) + outcome.Half.Errors));
             }
         }
 
         allocations?.Print();
+        results.Add(("loadavg_end", Report.LoadAverage()));
         Report.Result(Name, results);
     }
 
@@ -144,8 +146,8 @@ internal static class EmbeddedWritesBenchmark
         }
     }
 
-    /// <param name="ServerP50">Server-side latency (<see cref="ServerSideLatency"/>), for the open loop only.</param>
-    private sealed record Phase(double Rate, double P50, double P99, long Errors, double? ServerP50 = null, double? ServerP99 = null);
+    /// <param name="ServerP50">Server-side latency (<see cref="ServerSideLatency"/>), for the open loop only (NaN otherwise).</param>
+    private sealed record Phase(double Rate, double P50, double P99, long Errors, double ServerP50 = double.NaN, double ServerP99 = double.NaN);
 
     /// <summary>Every session keeps <see cref="Plan.Depth"/> writes outstanding: the most the ensemble can commit.</summary>
     private static async Task<Phase> ClosedLoopAsync(List<ICoordinationClient> clients, string[] paths, byte[] payload, Plan plan)

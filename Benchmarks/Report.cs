@@ -86,11 +86,11 @@ internal static class Report
     public static void Progress(string message) =>
         Console.Error.WriteLine($"[{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {message}");
 
-    /// <summary>The one machine-readable line a benchmark ends with.</summary>
     /// <summary>The 1-minute load average: the machine is shared, and this says how busy it was.</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
+    /// <summary>The one machine-readable line a benchmark ends with.</summary>
     public static void Result(string benchmark, IEnumerable<(string Key, object Value)> values)
     {
         var parts = values.Select(v => $"{v.Key}={(v.Value is double d ? Format(d) : Convert.ToString(v.Value, CultureInfo.InvariantCulture))}");
