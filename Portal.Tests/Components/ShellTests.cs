@@ -13,7 +13,7 @@ public sealed class ShellTests : IClassFixture<ShellTests.Fixture>
     public ShellTests(Fixture fixture) => _fixture = fixture;
 
     [Fact]
-    public async Task GetHome_Shell_HasLayoutStylesheetAndBlazorScript()
+    public async Task GetHome_Shell_LayoutStylesheetBlazorStartedByPortalScriptAndConnectionBanner()
     {
         using var client = _fixture.Factory.CreateClient();
 
@@ -24,15 +24,6 @@ public sealed class ShellTests : IClassFixture<ShellTests.Fixture>
         Assert.Contains("_framework/blazor.web.", html, StringComparison.Ordinal);
         Assert.Contains("_content/MudBlazor/MudBlazor.min.", html, StringComparison.Ordinal);
         Assert.Contains("<!--Blazor:{\"type\":\"server\"", html, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task GetHome_Shell_ConnectionBannerAndManualBlazorStart()
-    {
-        using var client = _fixture.Factory.CreateClient();
-
-        var html = await client.GetStringAsync("/");
-
         Assert.Contains("id=\"qp-connection-banner\"", html, StringComparison.Ordinal);
         Assert.Contains("autostart=\"false\"", html, StringComparison.Ordinal);
         Assert.Contains("src=\"portal.js\"", html, StringComparison.Ordinal);

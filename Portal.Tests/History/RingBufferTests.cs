@@ -18,8 +18,8 @@ public sealed class RingBufferTests
         Assert.Equal([3, 4, 5], ring.ToArray());
         Assert.Equal(3, ring[0]);
         Assert.Equal(5, ring[2]);
-        Assert.True(ring.Add(6, out var dropped));
-        Assert.Equal(3, dropped);
+        ring.Add(6);
+        Assert.Equal([4, 5, 6], ring.ToArray());
     }
 
     [Fact]

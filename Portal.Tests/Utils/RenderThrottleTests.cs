@@ -55,6 +55,22 @@ public sealed class RenderThrottleTests
     }
 
     [Fact]
+    public void Rendered_IntervalRestartsFromIt()
+    {
+        using var throttle = New();
+        throttle.Request(); // renders at once
+        _time.Advance(Interval / 2);
+
+        throttle.Rendered(); // an urgent render, half an interval later
+        _time.Advance(Interval / 2);
+        throttle.Request(); // a whole interval after the first render, half after the urgent one
+
+        Assert.Equal(1, _renders);
+        _time.Advance(Interval / 2);
+        Assert.Equal(2, _renders);
+    }
+
+    [Fact]
     public void Dispose_PendingRequest_NeverRenders()
     {
         var throttle = New();

@@ -38,24 +38,19 @@ public sealed class RingBuffer<T>
         return ref _items[(_start + index) % _items.Length];
     }
 
-    /// <summary>Adds <paramref name="item"/> as the newest; when full, the oldest is dropped and returned.</summary>
-    public bool Add(T item, out T? dropped)
+    /// <summary>Adds <paramref name="item"/> as the newest; when full, the oldest is dropped.</summary>
+    public void Add(T item)
     {
         if (Count < _items.Length)
         {
             _items[(_start + Count) % _items.Length] = item;
             Count++;
-            dropped = default;
-            return false;
+            return;
         }
 
-        dropped = _items[_start];
         _items[_start] = item;
         _start = (_start + 1) % _items.Length;
-        return true;
     }
-
-    public void Add(T item) => Add(item, out _);
 
     /// <summary>Drops the oldest item; false when empty.</summary>
     public bool RemoveOldest()

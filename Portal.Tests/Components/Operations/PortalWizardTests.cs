@@ -78,6 +78,12 @@ public sealed class PortalWizardTests : IAsyncLifetime
 
         cut.WaitForAssertion(() => Assert.Equal("0", cut.Find("[data-audit-rows]").GetAttribute("data-audit-rows")), Deadline);
         Assert.Equal("api/audit.csv?actor=nobody", cut.Find("[data-action=csv]").GetAttribute("href"));
+
+        // And a filter that matches keeps exactly carol's row (the demo's creation by "system" is left out).
+        cut.Find("input[data-filter=actor]").Change("carol");
+        cut.Find("[data-action=filter]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-audit-rows]").GetAttribute("data-audit-rows")), Deadline);
+        Assert.Equal("Refused", Assert.Single(cut.FindAll("[data-result]")).TextContent);
     }
 
     [Fact]
