@@ -320,17 +320,7 @@ public sealed class InMemoryNetworkTests
     public void Send_BurstLargerThanOneDrain_AllDeliveredInOrderAndOtherWorkRunsBetweenDrains()
     {
         // A receiver drains a bounded number of packets per turn of its loop and posts itself again for the rest.
-        var net = new SimNet(seed: 1);
-        net.Add(1);
-        var two = net.Add(2);
-        var connection = net.Network.Connect(1, 2);
-        net.RunToIdle();
-
-        for (var i = 0; i < 2_500; i++)
-        {
-            net.Network.Send(connection, 1, i);
-        }
-
+        var (net, two, connection) = BurstWaitingForItsDrain(2_500);
         var deliveredBeforeOtherWork = -1;
         two.Loop.Post(() => deliveredBeforeOtherWork = two.Messages.Count);
         net.RunToIdle();
@@ -343,15 +333,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public void Faults_OnWhileABurstWaitsForItsDrain_LaterPacketStillLast()
     {
-        var net = new SimNet(seed: 1);
-        net.Add(1);
-        var two = net.Add(2);
-        var connection = net.Network.Connect(1, 2);
-        net.RunToIdle();
-        for (var i = 0; i < 2_500; i++)
-        {
-            net.Network.Send(connection, 1, i);
-        }
+        var (net, two, connection) = BurstWaitingForItsDrain(2_500);
 
         // Active with no delay: the next packet takes the delayed path and is posted at once.
         net.Network.Faults = new NetworkFaults { DuplicateRate = 0.5 };
@@ -405,6 +387,22 @@ public sealed class InMemoryNetworkTests
 
         await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(Enumerable.Range(0, count), received);
+    }
+
+    /// <summary>Node 1 connected to node 2, and <paramref name="count"/> packets (0, 1, …) sent with no fault, not yet run.</summary>
+    private static (SimNet Net, RecordingEndpoint Two, long Connection) BurstWaitingForItsDrain(int count)
+    {
+        var net = new SimNet(seed: 1);
+        net.Add(1);
+        var two = net.Add(2);
+        var connection = net.Network.Connect(1, 2);
+        net.RunToIdle();
+        for (var i = 0; i < count; i++)
+        {
+            net.Network.Send(connection, 1, i);
+        }
+
+        return (net, two, connection);
     }
 
     /// <summary>Three nodes gossiping over datagrams and connections under every fault, then crashes.</summary>
