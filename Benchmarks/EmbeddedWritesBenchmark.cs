@@ -19,7 +19,9 @@ namespace QuorumPortal.Benchmarks;
 /// phase (needs <c>--rate</c>: the open loop then starts on a fresh ensemble, not after 13 s of maximum load),
 /// <c>--breakdown true</c> to print where the open loop's slow requests come from (<see cref="LatencyBreakdown"/>),
 /// <c>--log-writer thread|loop|auto</c> where each member writes its log (<see cref="EmbeddedOptions.LogWriterThread"/>;
-/// default auto: a writer thread when the fsync policy syncs, the member's loop when it is off).
+/// default auto: a writer thread when the fsync policy syncs, the member's loop when it is off),
+/// <c>--loop-threads N</c> threads shared by the members' loops (<see cref="EmbeddedOptions.LoopThreads"/>; default one
+/// per core, 0 a thread per member).
 /// </remarks>
 internal static class EmbeddedWritesBenchmark
 {
@@ -46,7 +48,8 @@ internal static class EmbeddedWritesBenchmark
                 "thread" => true,
                 "loop" => false,
                 var other => throw new ArgumentException($"--log-writer thread|loop|auto, not '{other}'"),
-            });
+            },
+            LoopThreads: args.Get("loop-threads") is { } threads ? int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture) : null);
         if (!plan.FullLoad && plan.OpenLoopRate is null)
         {
             throw new ArgumentException("--full false needs --rate: the open loop's rate is otherwise half the full load's");
@@ -93,7 +96,7 @@ internal static class EmbeddedWritesBenchmark
         _ => throw new ArgumentException($"--fsync off|batched|always, not '{value}'"),
     };
 
-    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown, bool? LogWriterThread);
+    private sealed record Plan(int Clients, int Depth, TimeSpan Measure, TimeSpan Warmup, int PayloadBytes, int CommittedLog, double? OpenLoopRate, bool InMemory, bool FullLoad, bool Breakdown, bool? LogWriterThread, int? LoopThreads);
 
     private sealed record Outcome(Phase? Full, Phase Half);
 
@@ -101,7 +104,7 @@ internal static class EmbeddedWritesBenchmark
     {
         var directory = Path.Combine(Path.GetTempPath(), $"qp-bench-writes-{Guid.NewGuid():N}");
         var settings = new EnsembleSettings { TickTime = 200, InitLimit = 10, SyncLimit = 5 };
-        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog, LogWriterThread = plan.LogWriterThread });
+        var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize($"bench{size}", size, settings), plan.InMemory ? null : directory, new EmbeddedOptions { Fsync = policy, CommittedLogCapacity = plan.CommittedLog, LogWriterThread = plan.LogWriterThread, LoopThreads = plan.LoopThreads });
         var clients = new List<ICoordinationClient>();
         try
         {

@@ -16,6 +16,8 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
     private readonly string? _dataDirectory;
     private readonly EmbeddedOptions _options;
     private readonly TimeProvider _time;
+    // Created with the first member started; every member's loop runs on it (unless EmbeddedOptions.LoopThreads is 0).
+    private LoopThreads? _loopThreads;
     private readonly object _gate = new();
     private readonly Dictionary<int, Member> _members = [];
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -139,7 +141,9 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
             }
 
             var storage = member.MemoryStorage ?? OpenStorage(serverId);
-            var loop = new RealTimeEventLoop($"{Name}/server.{serverId}", _time);
+            var loop = _options.LoopThreads == 0
+                ? new RealTimeEventLoop($"{Name}/server.{serverId}", _time)
+                : new RealTimeEventLoop($"{Name}/server.{serverId}", _loopThreads ??= new LoopThreads($"{Name}/loops", _options.LoopThreads ?? LoopThreads.DefaultThreadCount, _time));
             int peerSeed;
             lock (_gate)
             {
@@ -309,6 +313,7 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
     public async ValueTask DisposeAsync()
     {
         await StopAsync(StopMode.Graceful, CancellationToken.None).ConfigureAwait(false);
+        _loopThreads?.Dispose();
         _lifecycle.Dispose();
     }
 

@@ -33,6 +33,14 @@ public sealed record EmbeddedOptions
     /// <summary>Whether members write their logs on a log-writer thread, <see cref="LogWriterThread"/> resolved.</summary>
     internal bool UsesLogWriterThread => LogWriterThread ?? Fsync != FsyncPolicy.Off;
 
+    /// <summary>
+    /// How many threads run the members' loops, shared by all members of the ensemble (each member's work still runs
+    /// one item at a time, in order). Default (null): one per core, at least two. 0: a thread of its own per member.
+    /// Sharing measured better on two cores: with a thread per member every message woke a thread, and the members
+    /// spent more time waiting to be scheduled than running (docs/benchmarks.md, embedded-writes).
+    /// </summary>
+    public int? LoopThreads { get; init; }
+
     /// <summary>Snapshots kept on disk by the purge after each snapshot. Default 3.</summary>
     public int SnapshotsRetained { get; init; } = 3;
 

@@ -3,43 +3,68 @@ using System.Collections.Concurrent;
 namespace QuorumPortal.Engine.Embedded.Runtime;
 
 /// <summary>
-/// An event loop on one dedicated background thread. Posts go through a lock-free queue; timers live
-/// in a heap owned by the loop thread. The thread blocks when idle (until the next timer or a post).
+/// An event loop: work posted or scheduled on it runs one item at a time, in order, on one of the threads of a
+/// <see cref="LoopThreads"/> group (its own single thread unless it is given a group to share). Posts go through a
+/// lock-free queue; timers live in a heap only the thread running the loop touches.
 /// </summary>
 internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
 {
-    // Posts run in batches so timers are not starved by a flood of posts.
-    private const int BatchSize = 4096;
+    /// <summary>
+    /// Posts run at most this many at a time before due timers run again and, on a shared group, other loops get
+    /// their turn: so neither timers nor other loops are starved by a flood of posts.
+    /// </summary>
+    internal const int SliceSize = 256;
     private const int CompactionThreshold = 1024;
+
+    [ThreadStatic]
+    private static RealTimeEventLoop? t_running;
 
     // Items are Action (a post) or Timer (a schedule from another thread, or an immediate one).
     private readonly ConcurrentQueue<object> _inbox = new();
     private readonly PriorityQueue<Timer, WorkOrder> _timers = new();
-    // SemaphoreSlim spins briefly before it blocks. A wait without spinning measured worse on the 2-core VM:
-    // p90 1.3 ms instead of 0.5 ms at 25,000 writes/s, and more CPU (a futex wake-up costs more than the spin).
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stopped = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<Exception> _onError;
+    private readonly LoopThreads _threads;
+    private readonly bool _ownsThreads;
     private readonly long _startTimestamp;
-    private readonly Thread _thread;
+    // This loop's Now plus this offset is its group's Now (the base of wake-ups).
+    private readonly TimeSpan _groupOffset;
     private long _timerSequence;
     private int _cancelledTimers;
-    private int _sleeping;
+    // 0 idle; 1 queued on the group or running. Set by whoever makes the loop ready, cleared by the thread running it.
+    private int _scheduled;
     private int _stopRequested;
+    // Due (this loop's Now, ticks) of the wake-up registered with the group; long.MaxValue if none. Touched only while running.
+    private long _wakeUpDue = long.MaxValue;
 
-    /// <param name="name">Thread name, shown in debuggers and dumps.</param>
+    /// <param name="name">The loop's name; also its own thread's name when it has one.</param>
     /// <param name="time">Clock for <see cref="Now"/> and <see cref="Time"/>; it must advance in real time, because waits do.</param>
     /// <param name="onError">Receives exceptions thrown by work; the loop carries on. Default: written to standard error.</param>
     public RealTimeEventLoop(string name, TimeProvider? time = null, Action<Exception>? onError = null)
+        : this(name, new LoopThreads(name, 1, time), ownsThreads: true, onError)
+    {
+    }
+
+    /// <param name="name">The loop's name.</param>
+    /// <param name="threads">The group whose threads run the loop; its clock is the loop's.</param>
+    /// <param name="onError">Receives exceptions thrown by work; the loop carries on. Default: written to standard error.</param>
+    public RealTimeEventLoop(string name, LoopThreads threads, Action<Exception>? onError = null)
+        : this(name, threads, ownsThreads: false, onError)
+    {
+    }
+
+    private RealTimeEventLoop(string name, LoopThreads threads, bool ownsThreads, Action<Exception>? onError)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(threads);
         Name = name;
-        Time = time ?? TimeProvider.System;
+        _threads = threads;
+        _ownsThreads = ownsThreads;
+        Time = threads.Time;
         _onError = onError ?? (e => Console.Error.WriteLine($"Event loop '{name}': unhandled exception: {e}"));
         _startTimestamp = Time.GetTimestamp();
-        _thread = new Thread(Run) { Name = name, IsBackground = true };
-        _thread.Start();
+        _groupOffset = Time.GetElapsedTime(threads.StartTimestamp, _startTimestamp);
     }
 
     public string Name { get; }
@@ -52,11 +77,11 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
 
     public CancellationToken Stopped => _stopped.Token;
 
-    /// <summary>Completes when the loop thread has exited.</summary>
+    /// <summary>Completes when the loop has stopped and no thread runs its work any more.</summary>
     public Task Completion => _completion.Task;
 
-    /// <summary>Whether the caller is running on this loop's thread.</summary>
-    public bool IsOnLoopThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+    /// <summary>Whether the caller is running this loop's work.</summary>
+    public bool IsOnLoopThread => t_running == this;
 
     public void Post(Action action)
     {
@@ -67,7 +92,7 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
         }
 
         _inbox.Enqueue(action);
-        WakeIfSleeping();
+        MakeReady();
     }
 
     public IDisposable Schedule(TimeSpan delay, Action action)
@@ -81,15 +106,15 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
 
         if (delay > TimeSpan.Zero && IsOnLoopThread)
         {
-            // The loop recomputes its wait after the current work, so no wake-up is needed.
+            // The loop registers its next wake-up after the current work, so nothing needs waking.
             AddTimer(timer, Now + delay);
             return timer;
         }
 
-        // Due is fixed now, not when the loop thread gets to it; zero marks "run like a post".
+        // Due is fixed now, not when the loop gets to it; zero marks "run like a post".
         timer.Due = delay > TimeSpan.Zero ? (Now + delay).Ticks : 0;
         _inbox.Enqueue(timer);
-        WakeIfSleeping();
+        MakeReady();
         return timer;
     }
 
@@ -102,74 +127,94 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
         }
 
         _stopped.Cancel();
-        _wake.Release();
+        MakeReady();
     }
 
-    /// <summary>Stops the loop and, unless called from the loop itself, waits for its thread to exit.</summary>
+    /// <summary>Stops the loop and, unless called from the loop's own work, waits until no thread runs it.</summary>
     public void Dispose()
     {
         Stop();
         if (!IsOnLoopThread)
         {
-            _thread.Join();
+            _completion.Task.Wait();
         }
     }
 
     public override string ToString() => Name;
 
-    private void WakeIfSleeping()
-    {
-        // Pairs with the exchange in Run: either the loop sees the item or we see it sleeping.
-        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1)
-        {
-            _wake.Release();
-        }
-    }
+    /// <summary>Called by the group when this loop's registered wake-up is due.</summary>
+    internal void OnWakeUp() => MakeReady();
 
-    private void Run()
+    /// <summary>Runs due timers and up to <see cref="SliceSize"/> posts; called by the group, one thread at a time.</summary>
+    internal void RunSlice()
     {
+        t_running = this;
         try
         {
-            while (!IsStopped)
+            if (!IsStopped)
             {
                 RunDueTimers();
-                if (RunInbox())
-                {
-                    continue;
-                }
-
-                Interlocked.Exchange(ref _sleeping, 1);
-                if (!_inbox.IsEmpty || IsStopped)
-                {
-                    Interlocked.Exchange(ref _sleeping, 0);
-                    continue;
-                }
-
-                var wait = TimeUntilNextTimer();
-                if (wait != 0)
-                {
-                    // A stale release from a racing poster only causes one spurious wake-up.
-                    _wake.Wait(wait);
-                }
-
-                Interlocked.Exchange(ref _sleeping, 0);
+                RunInbox();
             }
         }
         finally
         {
-            _inbox.Clear();
-            _timers.Clear();
-            _completion.TrySetResult();
+            t_running = null;
+        }
+
+        if (IsStopped)
+        {
+            Finish();
+            return;
+        }
+
+        // Registered before letting go of the loop: once _scheduled is clear another thread may run it.
+        RegisterWakeUp();
+        Volatile.Write(ref _scheduled, 0);
+        if (!_inbox.IsEmpty || IsStopped)
+        {
+            MakeReady();
         }
     }
 
-    /// <summary>Runs up to one batch of posts; true if anything was taken from the inbox.</summary>
-    private bool RunInbox()
+    private void MakeReady()
     {
-        var any = false;
-        for (var i = 0; i < BatchSize && !IsStopped && _inbox.TryDequeue(out var item); i++)
+        if (Volatile.Read(ref _scheduled) == 0 && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
         {
-            any = true;
+            _threads.Enqueue(this);
+        }
+    }
+
+    private void Finish()
+    {
+        _inbox.Clear();
+        _timers.Clear();
+        _completion.TrySetResult();
+        if (_ownsThreads)
+        {
+            _threads.Dispose();
+        }
+    }
+
+    /// <summary>Asks the group to run the loop when its earliest timer is due, unless an earlier wake-up is already registered.</summary>
+    private void RegisterWakeUp()
+    {
+        var next = NextTimerDue();
+        var now = Now.Ticks;
+        if (next == long.MaxValue || (next >= _wakeUpDue && _wakeUpDue > now))
+        {
+            return;
+        }
+
+        _wakeUpDue = next;
+        _threads.WakeAt(this, new TimeSpan(next) + _groupOffset);
+    }
+
+    /// <summary>Runs up to one slice of posts.</summary>
+    private void RunInbox()
+    {
+        for (var i = 0; i < SliceSize && !IsStopped && _inbox.TryDequeue(out var item); i++)
+        {
             if (item is Action action)
             {
                 Invoke(action);
@@ -187,8 +232,6 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
                 }
             }
         }
-
-        return any;
     }
 
     private void RunDueTimers()
@@ -213,29 +256,21 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
         }
     }
 
-    /// <summary>Milliseconds until the earliest live timer: <see cref="Timeout.Infinite"/> if none, 0 if due.</summary>
-    private int TimeUntilNextTimer()
+    /// <summary>Due (ticks of <see cref="Now"/>) of the earliest live timer; long.MaxValue if none.</summary>
+    private long NextTimerDue()
     {
         while (_timers.TryPeek(out var timer, out var order))
         {
-            if (timer.IsCancelled)
+            if (!timer.IsCancelled)
             {
-                _timers.Dequeue();
-                Forget(timer);
-                continue;
+                return order.Due;
             }
 
-            var remaining = order.Due - Now.Ticks;
-            if (remaining <= 0)
-            {
-                return 0;
-            }
-
-            // Round up: waking early would only spin back to sleep.
-            return (int)Math.Min(int.MaxValue, (remaining + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+            _timers.Dequeue();
+            Forget(timer);
         }
 
-        return Timeout.Infinite;
+        return long.MaxValue;
     }
 
     private void AddTimer(Timer timer, TimeSpan due)
