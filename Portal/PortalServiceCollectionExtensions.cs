@@ -43,6 +43,8 @@ public static class PortalServiceCollectionExtensions
         services.AddPortalData(); // before the ensembles: migrations run first, recorders drain after the ensembles stop
         services.AddSingleton<EnsembleLauncher>();
         services.AddSingleton<NewEnsemble>();
+        services.AddSingleton<EnsembleRestoreFailures>();
+        services.AddSingleton<EnsembleRestoreActions>();
         services.AddHostedService<EnsembleHostedService>();
         services.AddSingleton(sp => new WorkloadManager(
             sp.GetRequiredService<EnsembleRegistry>(),

@@ -58,6 +58,11 @@ public sealed class EnsembleLauncherTests(ITestOutputHelper output) : DataDirect
         Assert.Equal(("system", EnsembleHostedService.RestoreAction, "Failed", "portal start"), (entry.Actor, entry.Action, entry.Result, entry.Reason));
         Assert.Contains("Portal:Credentials:prod-super:User", entry.Detail, StringComparison.Ordinal);
         Assert.Equal("127.0.0.1:1", entry.Parameters["location"]);
+
+        // And the overview has it to show, with the same error, as of the start.
+        var failure = Assert.Single(portal.Services.GetRequiredService<EnsembleRestoreFailures>().Failures);
+        Assert.Equal(("prod", BackendKind.AttachedZooKeeper, "127.0.0.1:1", entry.Detail), (failure.Name, failure.Ensemble.Backend, failure.Ensemble.ConnectionString, failure.Error));
+        Assert.InRange(failure.At, entry.At.AddMinutes(-1), entry.At);
     }
 
     [ZooKeeperFact]

@@ -8,6 +8,7 @@ using QuorumPortal.Engine.Monitoring;
 using QuorumPortal.Engine.Operations;
 using QuorumPortal.Engine.Workloads;
 using QuorumPortal.Portal.History;
+using QuorumPortal.Portal.Hosting;
 
 namespace QuorumPortal.Portal.Tests.Testing;
 
@@ -33,6 +34,9 @@ public sealed class DashboardContext : IAsyncDisposable
         Bunit.Services.AddSingleton(Registry);
         Histories = new EnsembleHistoryService(Streams, Clock, NullLogger<EnsembleHistoryService>.Instance);
         Bunit.Services.AddSingleton(Histories);
+
+        // The overview lists ensembles that failed to come back; none here (HomeRestoreTests runs a real portal for those).
+        Bunit.Services.AddSingleton(new EnsembleRestoreFailures(Clock));
 
         // The ensemble page also carries the operation bar and the workload panel.
         Coordinator = new OperationCoordinator(new InMemoryOperationJournal(), Clock, NullLogger<OperationCoordinator>.Instance, Streams);

@@ -10,7 +10,8 @@ namespace QuorumPortal.Portal.Hosting;
 
 /// <summary>
 /// Starts the portal's ensembles with the host and stops them with it. At startup every ensemble in the catalog is
-/// brought back from its stored members and directory; the embedded demo is created and stored on first run. At
+/// brought back from its stored members and directory (one that cannot come back is listed in
+/// <see cref="EnsembleRestoreFailures"/>); the embedded demo is created and stored on first run. At
 /// shutdown the operation coordinator goes first, so a running operation ends interrupted and is saved while its
 /// ensemble still runs; then every monitor, then every member, gracefully.
 /// </summary>
@@ -19,6 +20,7 @@ public sealed partial class EnsembleHostedService(
     OperationCoordinator coordinator,
     IEnsembleCatalog catalog,
     EnsembleLauncher launcher,
+    EnsembleRestoreFailures failures,
     AuditLog audit,
     IOptions<PortalOptions> options,
     ILogger<EnsembleHostedService> logger) : IHostedService
@@ -53,13 +55,12 @@ public sealed partial class EnsembleHostedService(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // One ensemble that cannot come back (ZooKeeper uninstalled, a port taken) must not keep the others down.
-                // The catalog keeps it, so the next start tries again; the audit log is where an operator sees why.
+                // The catalog keeps it, so the next start tries again; the overview lists it (with the error) for the
+                // operator to try again or forget, and the audit log keeps why.
                 LogLaunchFailed(logger, e, ensemble.Name, ensemble.Backend);
-                await audit.RecordAsync("system", ensemble.Name, RestoreAction, new Dictionary<string, string>
-                {
-                    ["backend"] = ensemble.Backend.ToString(),
-                    ["location"] = ensemble.DataDirectory ?? ensemble.ConnectionString ?? string.Empty,
-                }, "Failed", duration: null, e.Message, "portal start", cancellationToken).ConfigureAwait(false);
+                failures.Record(ensemble, e.Message);
+                await audit.RecordAsync("system", ensemble.Name, RestoreAction, EnsembleRestoreActions.AuditParameters(ensemble),
+                    "Failed", duration: null, e.Message, "portal start", cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -131,6 +131,13 @@ public sealed partial class EnsembleLauncher(
 
     private string DirectoryOf(StoredEnsemble stored) => Path.GetFullPath(stored.DataDirectory!, DataRoot);
 
+    /// <summary>Where a stored ensemble lives: its data directory as a full path, or an attached one's connection string.</summary>
+    public string LocationOf(StoredEnsemble stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        return stored.DataDirectory is not null ? DirectoryOf(stored) : stored.ConnectionString ?? "";
+    }
+
     private DigestCredentials? Credentials(StoredEnsemble stored)
     {
         if (stored.CredentialsReference is not { } name)

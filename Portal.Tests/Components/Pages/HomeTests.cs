@@ -23,6 +23,18 @@ public sealed class HomeTests : DashboardTest
     }
 
     [Fact]
+    public void Render_NothingFailedToComeBack_NoNotRunningSection()
+    {
+        Context.Streams.GetOrAdd("alpha").Publish(Snapshots.Of("alpha", T0, leader: 1, epoch: 1), []);
+
+        var cut = Context.Bunit.Render<Home>();
+
+        Assert.Single(cut.FindAll("[data-ensemble]"));
+        Assert.Empty(cut.FindAll("[data-not-running]"));
+        Assert.DoesNotContain("Not running", cut.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_StreamNobodyPublishesTo_NoCard()
     {
         Context.Streams.GetOrAdd("ghost"); // as a subscriber asking for an unknown name would create
