@@ -37,6 +37,10 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
         _settings = spec.Settings;
         _dataDirectory = dataDirectory;
         _options = options ?? new EmbeddedOptions();
+        if (_options.LoopThreads < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.LoopThreads, "EmbeddedOptions.LoopThreads must be 0 (a thread per member) or more.");
+        }
         _time = time ?? TimeProvider.System;
         _configuration = spec.Members;
         Network = new InMemoryNetwork(new Random(_random.Next()));
@@ -313,7 +317,19 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
     public async ValueTask DisposeAsync()
     {
         await StopAsync(StopMode.Graceful, CancellationToken.None).ConfigureAwait(false);
-        _loopThreads?.Dispose();
+
+        // Under the lifecycle lock, so no member starts on the threads while they go away.
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            _loopThreads?.Dispose();
+            _loopThreads = null;
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+
         _lifecycle.Dispose();
     }
 

@@ -224,6 +224,121 @@ public sealed class LoopThreadsTests
     }
 
     [Fact]
+    public void Post_RightAfterTheLoopRanThePrevious_EveryPostRuns()
+    {
+        // Each post races the end of the slice that ran the previous one (the loop letting go of its scheduled flag
+        // and checking its inbox): a post lost there would never run while the loop is idle.
+        using var loop = new RealTimeEventLoop("ping");
+        long ran = 0;
+        for (long i = 1; i <= 200_000; i++)
+        {
+            var target = i;
+            loop.Post(() => Volatile.Write(ref ran, target));
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref ran) == target, Timeout), $"post {target} never ran");
+        }
+    }
+
+    [Fact]
+    public async Task SharedThreads_TimersDueAsTheyAreRegistered_EveryChainKeepsFiring()
+    {
+        // Timers one tick ahead are due by the time the loop registers its wake-up, so the other thread may take the
+        // wake-up while this one still holds the loop; a lost wake-up stops a chain for good. Two loops bouncing posts
+        // keep both threads busy, so wake-ups are taken between slices.
+        using var threads = new LoopThreads("group", 2);
+        using var ping = new RealTimeEventLoop("ping", threads);
+        using var pong = new RealTimeEventLoop("pong", threads);
+        using var stop = new CancellationTokenSource();
+        void Ping()
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                pong.Post(Pong);
+            }
+        }
+
+        void Pong()
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                ping.Post(Ping);
+            }
+        }
+
+        ping.Post(Ping);
+        const int chainLength = 5_000;
+        var chains = Enumerable.Range(1, 4).Select(n => new RealTimeEventLoop($"timed-{n}", threads)).Select(loop =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var fired = 0;
+            void Next()
+            {
+                if (++fired == chainLength)
+                {
+                    done.SetResult();
+                }
+                else
+                {
+                    loop.Schedule(TimeSpan.FromTicks(1), Next);
+                }
+            }
+
+            loop.Post(() => loop.Schedule(TimeSpan.FromTicks(1), Next));
+            return (Loop: loop, Done: done.Task, Fired: new Func<int>(() => Volatile.Read(ref fired)));
+        }).ToArray();
+
+        try
+        {
+            await Task.WhenAll(chains.Select(c => c.Done)).WaitAsync(Timeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"a timer chain stopped: fired {string.Join(", ", chains.Select(c => c.Fired()))} of {chainLength} each");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var (loop, _, _) in chains)
+            {
+                loop.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_LoopWhoseThreadsWereDisposed_EndsAsStoppedInsteadOfWaitingForever()
+    {
+        var threads = new LoopThreads("group", 1);
+        var loop = new RealTimeEventLoop("late", threads);
+        threads.Dispose();
+
+        var work = loop.InvokeAsync(() => 1);
+        await Task.Run(loop.Dispose).WaitAsync(Timeout);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => work.WaitAsync(Timeout));
+        Assert.True(loop.IsStopped);
+        Assert.True(loop.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Dispose_FromTheWorkOfAnotherLoopOnTheSameThreads_Refused()
+    {
+        // With one thread, waiting there for the other loop would wait for the thread the caller holds. Disposed only
+        // on success: after a deadlock the thread never comes back to be joined (it is a background thread).
+        var threads = new LoopThreads("group", 1);
+        var caller = new RealTimeEventLoop("caller", threads);
+        var other = new RealTimeEventLoop("other", threads);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => caller.InvokeAsync(other.Dispose).WaitAsync(Timeout));
+
+        Assert.Contains("cannot be disposed from the work of loop 'caller'", error.Message, StringComparison.Ordinal);
+        Assert.False(other.IsStopped);
+        Assert.Equal(2, await other.InvokeAsync(() => 2).WaitAsync(Timeout));
+        other.Dispose();
+        caller.Dispose();
+        threads.Dispose();
+    }
+
+    [Fact]
     public void Constructor_NoThreads_Refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new LoopThreads("group", 0));

@@ -72,7 +72,10 @@ internal sealed class LoopThreads : IDisposable
 
     internal long StartTimestamp => _startTimestamp;
 
-    /// <summary>Stops the threads after their current work and waits for them (unless called on one of them).</summary>
+    /// <summary>
+    /// Stops the threads after their current work and waits for them (unless called on one of them). Loops left with
+    /// work, and loops that get work later, end as if stopped, so nothing waits for them forever.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -82,12 +85,22 @@ internal sealed class LoopThreads : IDisposable
 
         _disposed = true;
         _signal.Release(_threads.Length);
+        var joined = true;
         foreach (var thread in _threads)
         {
             if (thread != Thread.CurrentThread)
             {
                 thread.Join();
             }
+            else
+            {
+                joined = false;
+            }
+        }
+
+        if (joined)
+        {
+            AbandonQueued();
         }
     }
 
@@ -95,6 +108,13 @@ internal sealed class LoopThreads : IDisposable
     internal void Enqueue(RealTimeEventLoop loop)
     {
         _ready.Enqueue(loop);
+
+        // Pairs with Dispose: either it finds the loop queued after joining the threads, or we see it disposed.
+        if (_disposed)
+        {
+            AbandonQueued();
+            return;
+        }
 
         // Pairs with the increment in Run: either a thread going idle sees the loop or we see it idle.
         if (Volatile.Read(ref _idle) > 0)
@@ -128,6 +148,14 @@ internal sealed class LoopThreads : IDisposable
         if (wake)
         {
             _signal.Release();
+        }
+    }
+
+    private void AbandonQueued()
+    {
+        while (_ready.TryDequeue(out var loop))
+        {
+            loop.Abandon();
         }
     }
 

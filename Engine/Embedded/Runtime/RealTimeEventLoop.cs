@@ -37,6 +37,8 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
     private int _stopRequested;
     // Due (this loop's Now, ticks) of the wake-up registered with the group; long.MaxValue if none. Touched only while running.
     private long _wakeUpDue = long.MaxValue;
+    // Set by the group when a registered wake-up is delivered; consumed at the start of a slice.
+    private int _wakeUpFired;
 
     /// <param name="name">The loop's name; also its own thread's name when it has one.</param>
     /// <param name="time">Clock for <see cref="Now"/> and <see cref="Time"/>; it must advance in real time, because waits do.</param>
@@ -130,9 +132,17 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
         MakeReady();
     }
 
-    /// <summary>Stops the loop and, unless called from the loop's own work, waits until no thread runs it.</summary>
+    /// <summary>
+    /// Stops the loop and, unless called from the loop's own work, waits until no thread runs it. Refused from the work
+    /// of another loop of the same group: the wait could need the very thread it holds.
+    /// </summary>
     public void Dispose()
     {
+        if (t_running is { } running && running != this && running._threads == _threads)
+        {
+            throw new InvalidOperationException($"Loop '{Name}' cannot be disposed from the work of loop '{running.Name}' on the same threads: stop it there, or dispose it from elsewhere.");
+        }
+
         Stop();
         if (!IsOnLoopThread)
         {
@@ -142,13 +152,30 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
 
     public override string ToString() => Name;
 
+    /// <summary>Called by a disposed group for a loop it will never run: the loop ends as if stopped.</summary>
+    internal void Abandon()
+    {
+        Stop();
+        Finish();
+    }
+
     /// <summary>Called by the group when this loop's registered wake-up is due.</summary>
-    internal void OnWakeUp() => MakeReady();
+    internal void OnWakeUp()
+    {
+        // Full fence before MakeReady reads _scheduled: pairs with the clear in RunSlice.
+        Interlocked.Exchange(ref _wakeUpFired, 1);
+        MakeReady();
+    }
 
     /// <summary>Runs due timers and up to <see cref="SliceSize"/> posts; called by the group, one thread at a time.</summary>
     internal void RunSlice()
     {
         t_running = this;
+        if (Interlocked.Exchange(ref _wakeUpFired, 0) != 0)
+        {
+            _wakeUpDue = long.MaxValue; // the registration is used up: the next RegisterWakeUp must register again
+        }
+
         try
         {
             if (!IsStopped)
@@ -170,8 +197,8 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
 
         // Registered before letting go of the loop: once _scheduled is clear another thread may run it.
         RegisterWakeUp();
-        Volatile.Write(ref _scheduled, 0);
-        if (!_inbox.IsEmpty || IsStopped)
+        Interlocked.Exchange(ref _scheduled, 0); // full fence: the store must be visible before the inbox/stop re-check (Dekker with Post)
+        if (!_inbox.IsEmpty || IsStopped || Volatile.Read(ref _wakeUpFired) != 0)
         {
             MakeReady();
         }
@@ -200,8 +227,7 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
     private void RegisterWakeUp()
     {
         var next = NextTimerDue();
-        var now = Now.Ticks;
-        if (next == long.MaxValue || (next >= _wakeUpDue && _wakeUpDue > now))
+        if (next >= _wakeUpDue)
         {
             return;
         }
