@@ -51,6 +51,36 @@ public sealed class EmbeddedEnsembleTests(ITestOutputHelper output) : IDisposabl
         }
     }
 
+    [Theory]
+    [InlineData(0)] // a thread per member
+    [InlineData(1)] // every member on one thread
+    [InlineData(null)] // the default: a thread per core, at least two
+    public async Task LoopThreads_AnyCount_ElectsAndCommitsOnEveryMember(int? loopThreads)
+    {
+        await using var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("threads", 3, Fast), options: new EmbeddedOptions { LoopThreads = loopThreads });
+        await ensemble.StartAsync(CancellationToken.None);
+        await WaitForLeaderAsync(ensemble);
+        await using (var writer = await ensemble.OpenClientAsync(new ClientOptions(), CancellationToken.None))
+        {
+            await writer.CreateAsync("/shared", Encoding.UTF8.GetBytes("on every member"));
+        }
+
+        foreach (var id in new[] { 1, 2, 3 })
+        {
+            await using var reader = await ensemble.OpenClientAsync(new ClientOptions { ServerIds = [id] }, CancellationToken.None);
+            await reader.SyncAsync();
+            Assert.Equal("on every member", Encoding.UTF8.GetString((await reader.GetDataAsync("/shared")).Data));
+        }
+    }
+
+    [Fact]
+    public void Constructor_NegativeLoopThreads_RefusedNamingTheOption()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new EmbeddedEnsemble(EnsembleSpec.OfSize("threads", 3, Fast), options: new EmbeddedOptions { LoopThreads = -1 }));
+
+        Assert.Contains("EmbeddedOptions.LoopThreads", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Client_MemberNeverAnswers_FailsWithConnectionLossAfterRequestTimeout()
     {
