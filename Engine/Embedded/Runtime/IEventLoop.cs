@@ -4,7 +4,7 @@ namespace QuorumPortal.Engine.Embedded.Runtime;
 /// The single thread of control a node runs on. Every callback a node receives (messages, timers,
 /// client requests) runs on its loop, one at a time, so node code needs no locks. The same node code
 /// runs on <see cref="SimulationScheduler"/> (virtual time, seeded, deterministic) and on
-/// <see cref="RealTimeEventLoop"/> (a dedicated thread, wall-clock time).
+/// <see cref="RealTimeEventLoop"/> (wall-clock time, on threads shared with the other members' loops).
 /// </summary>
 internal interface IEventLoop
 {
