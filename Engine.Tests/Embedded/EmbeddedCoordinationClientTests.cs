@@ -11,6 +11,10 @@ namespace QuorumPortal.Engine.Tests.Embedded;
 /// A member is stalled by parking its loop thread (<see cref="FreezeAsync"/>), which is how requests and connects
 /// are made to queue up deterministically. Every test prints the ensemble's seed.
 /// </summary>
+/// <remarks>
+/// The members run on a thread each (<see cref="EmbeddedOptions.LoopThreads"/> 0): on shared threads a parked loop
+/// would hold one of the group's threads, and parking as many members as there are threads would stall them all.
+/// </remarks>
 public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : IAsyncLifetime
 {
     // Sessions up to 30 s, so a session never expires while a test restarts a member.
@@ -24,7 +28,7 @@ public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : 
 
     public async Task InitializeAsync()
     {
-        _ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("client", 3, Settings));
+        _ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("client", 3, Settings), options: new EmbeddedOptions { LoopThreads = 0 });
         output.WriteLine($"embedded ensemble seed {_ensemble.Seed}");
         await _ensemble.StartAsync(CancellationToken.None);
         _serving = await ServingAsync();
