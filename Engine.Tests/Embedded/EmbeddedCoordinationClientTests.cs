@@ -75,11 +75,14 @@ public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : 
     public async Task Requests_ConcurrentWhileReconnecting_OneReconnectServesThemAll()
     {
         var followers = _serving.Statuses.Where(s => s.State == PeerState.Following).Select(s => s.ServerId).ToArray();
-        await using var client = await OpenAsync(new ClientOptions { ServerIds = followers, SessionTimeout = TimeSpan.FromSeconds(2) });
+
+        // A session timeout long enough that the session outlives the stall and the requests wait out the reconnect.
+        await using var client = await OpenAsync(new ClientOptions { ServerIds = followers, SessionTimeout = TimeSpan.FromSeconds(20) });
         await client.CreateAsync("/t", ReadOnlyMemory<byte>.Empty);
         var killed = client.ConnectedServerId!.Value;
         var other = followers.Single(id => id != killed);
-        var attemptsBefore = ((EmbeddedCoordinationClient)client).ConnectAttempts;
+        var embedded = (EmbeddedCoordinationClient)client;
+        var attemptsBefore = embedded.ConnectAttempts;
 
         Task<NodeStat>[] requests;
         using (await FreezeAsync(other))
@@ -91,9 +94,11 @@ public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : 
 
         var stats = await Task.WhenAll(requests).WaitAsync(Guard);
 
-        var attempts = ((EmbeddedCoordinationClient)client).ConnectAttempts - attemptsBefore;
-        output.WriteLine($"server {killed} killed; {attempts} connect attempt(s) to server {other}");
-        Assert.Equal(1, attempts);
+        // How many attempts the stall took depends on how slow this machine is (an attempt gives up after half the
+        // session timeout and the reconnect tries again); that they never overlap does not.
+        var attempts = embedded.ConnectAttempts - attemptsBefore;
+        output.WriteLine($"server {killed} killed; {attempts} connect attempt(s) to server {other}, at most {embedded.MostConnectsInFlight} at once");
+        Assert.Equal(1, embedded.MostConnectsInFlight);
         Assert.Equal(Enumerable.Range(1, 20), stats.Select(s => s.Version).Order());
         Assert.Equal(other, client.ConnectedServerId);
         Assert.Equal(1, await ConnectionsAsync());

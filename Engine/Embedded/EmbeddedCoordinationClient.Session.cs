@@ -25,9 +25,23 @@ public sealed partial class EmbeddedCoordinationClient
     private bool _closing;
     private int _nextServer;
     private long _connectAttempts;
+    private int _connectsInFlight;
+    private int _mostConnectsInFlight;
 
     /// <summary>Connects handed to a member so far (a member that is not running is skipped, not counted).</summary>
     internal long ConnectAttempts => Interlocked.Read(ref _connectAttempts);
+
+    /// <summary>The most connects ever awaiting a member's answer at once: 1 while the one-reconnect rule holds.</summary>
+    internal int MostConnectsInFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _mostConnectsInFlight;
+            }
+        }
+    }
 
     private TimeSpan SessionTimeout => TimeSpan.FromMilliseconds(Volatile.Read(ref _timeoutMs));
 
@@ -171,17 +185,18 @@ public sealed partial class EmbeddedCoordinationClient
             }
 
             (sessionId, lastZxid) = (_sessionId, _lastZxid);
+            _mostConnectsInFlight = Math.Max(_mostConnectsInFlight, ++_connectsInFlight);
         }
 
         var connection = new Connection(this, serverId, peer);
         Interlocked.Increment(ref _connectAttempts);
-        connection.Open(sessionId, (int)_options.SessionTimeout.TotalMilliseconds, lastZxid);
 
         // As ZooKeeper's connect timeout: the session timeout shared among the members to try.
         var attemptTimeout = TimeSpan.FromTicks(Math.Max(SessionTimeout.Ticks / servers, TimeSpan.FromMilliseconds(100).Ticks));
         CoordinationError? refusal;
         try
         {
+            connection.Open(sessionId, (int)_options.SessionTimeout.TotalMilliseconds, lastZxid);
             refusal = await connection.Handshake.Task.WaitAsync(attemptTimeout, _time, token).ConfigureAwait(false);
         }
         catch (TimeoutException)
@@ -195,6 +210,13 @@ public sealed partial class EmbeddedCoordinationClient
         {
             Reset(connection, CoordinationError.ConnectionLoss, "the client was closed");
             throw;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _connectsInFlight--;
+            }
         }
 
         if (refusal is null)
