@@ -193,12 +193,21 @@ public sealed partial class EmbeddedCoordinationClient
         /// Whether the member has answered nothing for <paramref name="readTimeout"/> while a ping has been outstanding
         /// for at least <paramref name="pingAge"/> (a late timer on this side must not count against the member).
         /// </summary>
-        public bool IsSilent(long now, TimeProvider time, TimeSpan readTimeout, TimeSpan pingAge)
+        public bool IsSilent(long now, TimeProvider time, TimeSpan readTimeout, TimeSpan pingAge) =>
+            UntilSilent(now, time, readTimeout, pingAge) <= TimeSpan.Zero;
+
+        /// <summary>How long until <see cref="IsSilent"/> turns true if nothing is heard meanwhile; MaxValue with no ping outstanding.</summary>
+        public TimeSpan UntilSilent(long now, TimeProvider time, TimeSpan readTimeout, TimeSpan pingAge)
         {
             var sent = Volatile.Read(ref _pingSent);
-            return sent != 0
-                && time.GetElapsedTime(sent, now) >= pingAge
-                && time.GetElapsedTime(Volatile.Read(ref _lastHeard), now) >= readTimeout;
+            if (sent == 0)
+            {
+                return TimeSpan.MaxValue;
+            }
+
+            var heard = readTimeout - time.GetElapsedTime(Volatile.Read(ref _lastHeard), now);
+            var aged = pingAge - time.GetElapsedTime(sent, now);
+            return heard > aged ? heard : aged;
         }
 
         public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId, long sessionZxid)

@@ -45,6 +45,8 @@ public sealed partial class EmbeddedCoordinationClient
 
     private TimeSpan SessionTimeout => TimeSpan.FromMilliseconds(Volatile.Read(ref _timeoutMs));
 
+    private TimeSpan PingInterval => TimeSpan.FromMilliseconds(Math.Max(10, Volatile.Read(ref _timeoutMs) / 3));
+
     /// <summary>Connects until a member accepts the session or the session timeout passes.</summary>
     internal async Task ConnectAsync(CancellationToken cancellationToken) => await ConnectionAsync(null, closing: false, cancellationToken).ConfigureAwait(false);
 
@@ -277,7 +279,7 @@ public sealed partial class EmbeddedCoordinationClient
         _connected.TrySetResult();
 
         // ZooKeeper's client pings at a third of the session timeout and gives up after two thirds of silence.
-        var interval = TimeSpan.FromMilliseconds(Math.Max(10, connection.TimeoutMs / 3));
+        var interval = PingInterval;
         _pingTimer.Change(interval, interval);
     }
 
@@ -385,13 +387,29 @@ public sealed partial class EmbeddedCoordinationClient
         }
 
         var timeout = SessionTimeout;
+        var (readTimeout, pingAge) = (timeout * 2 / 3, timeout / 3);
         var now = _time.GetTimestamp();
-        if (connection.IsSilent(now, _time, timeout * 2 / 3, timeout / 3))
+        if (connection.IsSilent(now, _time, readTimeout, pingAge))
         {
-            Reset(connection, CoordinationError.ConnectionLoss, $"server {connection.ServerId} answered nothing for {(timeout * 2 / 3).TotalMilliseconds:0} ms");
+            Reset(connection, CoordinationError.ConnectionLoss, $"server {connection.ServerId} answered nothing for {readTimeout.TotalMilliseconds:0} ms");
             return;
         }
 
         connection.Ping(now);
+
+        // Ticks a third apart could notice a silent member only at the full session timeout, when the session may be
+        // gone; looking again the moment it turns silent leaves the last third to resume it elsewhere, as ZooKeeper does.
+        var interval = PingInterval;
+        var check = connection.UntilSilent(now, _time, readTimeout, pingAge);
+        if (check < interval)
+        {
+            lock (_gate)
+            {
+                if (_current == connection)
+                {
+                    _pingTimer.Change(TimeSpan.FromTicks(Math.Max(check.Ticks, TimeSpan.TicksPerMillisecond)), interval);
+                }
+            }
+        }
     }
 }
