@@ -17,8 +17,10 @@ namespace QuorumPortal.Engine.Tests.Embedded;
 /// </remarks>
 public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    // Sessions up to 30 s, so a session never expires while a test restarts a member.
-    private static readonly EnsembleSettings Settings = new() { TickTime = 100, InitLimit = 10, SyncLimit = 5, MaxSessionTimeout = 30_000 };
+    // Sessions up to 30 s, so a session never expires while a test restarts a member. A leader keeps a silent follower
+    // for 15 s (syncLimit), longer than the stall test stalls one, as ZooKeeper's defaults outlast two thirds of a
+    // session timeout: so what the stalled member still holds reaches the leader once it runs again.
+    private static readonly EnsembleSettings Settings = new() { TickTime = 100, InitLimit = 150, SyncLimit = 150, MaxSessionTimeout = 30_000 };
 
     /// <summary>Only a guard against a hang; the tests wait on outcomes, not on time.</summary>
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
@@ -153,8 +155,8 @@ public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : 
             Assert.Equal(session, client.SessionId);
         }
 
-        // The stalled member runs again, with the stuck write still in its queue: it was sent on a connection the client
-        // has given up on, so the member drops it and it never lands.
+        // The stalled member runs again, still a follower of the leader, with the stuck write in its queue: it was sent on
+        // a connection the client has given up on, so the member drops it and it never lands.
         await ServingAsync();
         await using var reader = await OpenAsync(new ClientOptions { ServerIds = [stalled] });
         await reader.SyncAsync();
