@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<BenchmarkArgs, Task>>(StringCompare
     ["circuits"] = CircuitsBenchmark.RunAsync,
     ["hub-fanout"] = HubFanoutBenchmark.RunAsync,
     ["zk-workload"] = ZooKeeperWorkloadBenchmark.RunAsync,
+    ["embedded-client-faults"] = EmbeddedClientFaultsBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -75,7 +75,7 @@ internal static class SimulatedFailover
             server.Loop.Post(() => server.ClientConnect(this, 0, 4000, 0));
         }
 
-        public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId) => _server!.ClientSubmit(this, 1, op);
+        public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId, long sessionZxid) => _server!.ClientSubmit(this, 1, op);
 
         public void OnReply(ClientReply reply)
         {

@@ -43,7 +43,11 @@ internal sealed record ClientReply(int Cxid, long Zxid, CoordinationError? Error
 /// </summary>
 internal interface IClientConnection
 {
-    void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId);
+    /// <summary>
+    /// The member took the session. <paramref name="sessionZxid"/> is the zxid of the transaction that created it when this
+    /// connect created it (a client must not resume it on a member that has not applied that), and 0 on a resume.
+    /// </summary>
+    void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId, long sessionZxid);
 
     void OnReply(ClientReply reply);
 

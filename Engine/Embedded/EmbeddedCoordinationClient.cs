@@ -1,50 +1,38 @@
 using QuorumPortal.Engine.Backends;
 using QuorumPortal.Engine.Embedded.Data;
-using QuorumPortal.Engine.Embedded.Runtime;
 
 namespace QuorumPortal.Engine.Embedded;
 
 /// <summary>
-/// A client session on an <see cref="EmbeddedEnsemble"/>: connects to one member, pipelines requests,
-/// pings to keep the session alive, and on connection loss resumes the same session on another member.
-/// Like ZooKeeper's client, a request in flight when the connection breaks fails with
-/// <see cref="CoordinationError.ConnectionLoss"/> (its outcome unknown); later requests use the new connection.
+/// A client session on an <see cref="EmbeddedEnsemble"/>, with ZooKeeper's client semantics under faults. It holds one
+/// connection at a time, to one member, and pipelines requests on it; replies come back in the order sent. When the
+/// connection is reset — the member crashed or stopped, stopped serving, dropped the session, or stopped answering
+/// pings — every request in flight on it fails at once with <see cref="CoordinationError.ConnectionLoss"/> (outcome
+/// unknown: it may have been applied), and one background reconnect resumes the same session on the next member of the
+/// list, never on one behind the last zxid this session has seen. Requests issued meanwhile wait for that reconnect, up
+/// to the session timeout, then fail with connection loss; nothing is sent on a connection once it is reset.
 /// </summary>
-public sealed class EmbeddedCoordinationClient : ICoordinationClient
+public sealed partial class EmbeddedCoordinationClient : ICoordinationClient
 {
     private readonly EmbeddedEnsemble _ensemble;
     private readonly ClientOptions _options;
-    private readonly object _gate = new();
-    private readonly Dictionary<int, Pending> _pending = [];
     private readonly TimeProvider _time;
-    private readonly ITimer _pingTimer;
-    private readonly ITimer _timeoutTimer;
-    private Attempt? _current;
-    private TaskCompletionSource<bool>? _connected;
-    private int _cxid;
-    private long _sessionId;
-    private long _lastZxid;
-    private int _timeoutMs;
-    private bool _expired;
-    private bool _disposed;
-    private int _nextServer;
+    private readonly Lock _gate = new();
 
     internal EmbeddedCoordinationClient(EmbeddedEnsemble ensemble, ClientOptions options, TimeProvider time)
     {
         _ensemble = ensemble;
         _options = options;
-        _timeoutMs = (int)options.SessionTimeout.TotalMilliseconds;
-        _nextServer = Random.Shared.Next(1000);
         _time = time;
-        _pingTimer = time.CreateTimer(_ => Ping(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timeoutMs = (int)options.SessionTimeout.TotalMilliseconds;
+        _nextServer = ensemble.NextClientSeed();
+        _pingTimer = time.CreateTimer(_ => OnPingTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
         // One sweep for all requests instead of a timer per request (a timer, a promise and a task for every write):
         // a request fails between RequestTimeout and a quarter of it later.
         var sweep = TimeSpan.FromTicks(Math.Clamp(options.RequestTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
         _timeoutTimer = time.CreateTimer(_ => FailOverdueRequests(), null, sweep, sweep);
     }
-
-    private readonly record struct Pending(TaskCompletionSource<ClientReply> Reply, long SentAt);
 
     public long SessionId => Volatile.Read(ref _sessionId);
 
@@ -54,73 +42,12 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
         {
             lock (_gate)
             {
-                return _current is { Connected: true } attempt ? attempt.ServerId : null;
+                return _current?.ServerId;
             }
         }
     }
 
     public long LastZxidSeen => Volatile.Read(ref _lastZxid);
-
-    /// <summary>Connects (or reconnects) until a member accepts the session or the session timeout passes.</summary>
-    internal async Task ConnectAsync(CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + _options.SessionTimeout;
-        CoordinationError last = CoordinationError.ConnectionLoss;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_expired)
-            {
-                throw new CoordinationException(CoordinationError.SessionExpired);
-            }
-
-            var servers = _options.ServerIds.Count > 0 ? _options.ServerIds : _ensemble.Members.Select(m => m.ServerId).ToArray();
-            var serverId = servers[(int)((uint)Interlocked.Increment(ref _nextServer) % (uint)servers.Count)];
-            var peer = _ensemble.RunningPeer(serverId);
-            if (peer is not null)
-            {
-                var attempt = new Attempt(this, serverId, peer);
-                TaskCompletionSource<bool> connected;
-                lock (_gate)
-                {
-                    _current = attempt;
-                    connected = _connected = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-
-                var session = _sessionId;
-                var zxid = _lastZxid;
-                peer.Loop.Post(() => peer.ClientConnect(attempt, session, _timeoutMs, zxid));
-                try
-                {
-                    if (await connected.Task.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false))
-                    {
-                        var interval = TimeSpan.FromMilliseconds(Math.Max(10, _timeoutMs / 3));
-                        _pingTimer.Change(interval, interval);
-                        return;
-                    }
-                }
-                catch (TimeoutException)
-                {
-                    attempt.Abandon();
-                }
-
-                last = attempt.Refusal ?? CoordinationError.ConnectionLoss;
-                if (last == CoordinationError.SessionExpired)
-                {
-                    _expired = true;
-                    throw new CoordinationException(CoordinationError.SessionExpired);
-                }
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new CoordinationException(last, detail: "no member accepted the session");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     public async Task<string> CreateAsync(string path, ReadOnlyMemory<byte> data, CreateMode mode = CreateMode.Persistent, CancellationToken cancellationToken = default) =>
         (string)(await SendAsync(new WriteOp(new CreateOp(path, data.ToArray(), mode)), path, cancellationToken).ConfigureAwait(false)).Result!;
@@ -147,232 +74,112 @@ public sealed class EmbeddedCoordinationClient : ICoordinationClient
     internal async Task<long> ReconfigAsync(IReadOnlyList<Ensembles.MemberSpec> members, long expectedVersion, CancellationToken cancellationToken) =>
         (long)(await SendAsync(new WriteOp(new ReconfigOp(members, expectedVersion)), "/zookeeper/config", cancellationToken).ConfigureAwait(false)).Result!;
 
-    private async Task<ClientReply> SendAsync(ClientOp op, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one request on the current connection (waiting for the reconnect if there is none) and waits for its reply.
+    /// <paramref name="closing"/> is the close-session request of <see cref="DisposeAsync"/>: it never waits for a reconnect.
+    /// </summary>
+    private async Task<ClientReply> SendAsync(ClientOp op, string path, CancellationToken cancellationToken, bool closing = false)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Attempt? attempt;
-        lock (_gate)
+        Pending pending;
+        while (true)
         {
-            attempt = _current is { Connected: true } a ? a : null;
-        }
-
-        if (attempt is null)
-        {
-            if (_expired)
-            {
-                throw new CoordinationException(CoordinationError.SessionExpired, path);
-            }
-
-            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await ConnectionAsync(path, closing, cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
-                attempt = _current;
+                ThrowIfUnusable(path, closing);
+                if (!connection.IsDead)
+                {
+                    // Numbered and posted under the lock, so the member receives requests in cxid order.
+                    pending = new Pending(++_cxid, path, _time.GetTimestamp());
+                    connection.Submit(pending, op);
+                    break;
+                }
             }
         }
 
-        var reply = new TaskCompletionSource<ClientReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        int cxid;
-        lock (_gate)
-        {
-            cxid = ++_cxid;
-            _pending[cxid] = new Pending(reply, _time.GetTimestamp());
-        }
-
-        var peer = attempt!.Peer;
-        var connection = attempt;
-        peer.Loop.Post(() => peer.ClientSubmit(connection, cxid, op));
-        ClientReply result;
+        ClientReply reply;
         if (!cancellationToken.CanBeCanceled)
         {
-            result = await reply.Task.ConfigureAwait(false);
+            reply = await pending.Reply.Task.ConfigureAwait(false);
         }
         else
         {
             try
             {
-                result = await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                reply = await pending.Reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                lock (_gate)
-                {
-                    _pending.Remove(cxid);
-                }
-
+                pending.Abandon();
                 throw;
             }
         }
 
-        if (result.Error is { } error)
+        if (reply.Error is { } error)
         {
-            throw new CoordinationException(error, path, result.Detail);
+            throw new CoordinationException(error, path, reply.Detail);
         }
 
-        return result;
+        return reply;
     }
 
-    /// <summary>Answers every request older than <see cref="ClientOptions.RequestTimeout"/> with connection loss (outcome unknown).</summary>
-    private void FailOverdueRequests()
+    /// <summary>Throws if no request may be sent any more. Call under the lock.</summary>
+    private void ThrowIfUnusable(string? path, bool closing = false)
     {
-        List<(int Cxid, TaskCompletionSource<ClientReply> Reply)>? overdue = null;
-        lock (_gate)
+        if (_closing && !closing)
         {
-            foreach (var (cxid, pending) in _pending)
-            {
-                if (_time.GetElapsedTime(pending.SentAt) > _options.RequestTimeout)
-                {
-                    (overdue ??= []).Add((cxid, pending.Reply));
-                }
-            }
-
-            foreach (var (cxid, _) in overdue ?? [])
-            {
-                _pending.Remove(cxid);
-            }
+            throw new ObjectDisposedException(nameof(EmbeddedCoordinationClient));
         }
 
-        foreach (var (cxid, reply) in overdue ?? [])
+        if (_expired)
         {
-            reply.TrySetResult(new ClientReply(cxid, 0, CoordinationError.ConnectionLoss, null, $"no answer within {_options.RequestTimeout.TotalSeconds:0.#} s"));
-        }
-    }
-
-    private void Ping()
-    {
-        Attempt? attempt;
-        lock (_gate)
-        {
-            attempt = _current is { Connected: true } a ? a : null;
-        }
-
-        if (attempt is not null)
-        {
-            var peer = attempt.Peer;
-            peer.Loop.Post(() => peer.ClientPing(attempt));
-        }
-    }
-
-    private void OnConnected(Attempt attempt, long sessionId)
-    {
-        lock (_gate)
-        {
-            if (attempt != _current)
-            {
-                return;
-            }
-
-            attempt.Connected = true;
-            _sessionId = sessionId;
-            _connected?.TrySetResult(true);
-        }
-    }
-
-    private void OnReply(Attempt attempt, ClientReply reply)
-    {
-        TaskCompletionSource<ClientReply>? waiter = null;
-        lock (_gate)
-        {
-            if (reply.Zxid > _lastZxid)
-            {
-                _lastZxid = reply.Zxid;
-            }
-
-            if (_pending.Remove(reply.Cxid, out var pending))
-            {
-                waiter = pending.Reply;
-            }
-        }
-
-        waiter?.TrySetResult(reply);
-    }
-
-    private void OnDisconnected(Attempt attempt, CoordinationError reason)
-    {
-        List<TaskCompletionSource<ClientReply>> failed;
-        lock (_gate)
-        {
-            attempt.Refusal = reason;
-            if (attempt != _current)
-            {
-                return;
-            }
-
-            if (!attempt.Connected)
-            {
-                _connected?.TrySetResult(false);
-                return;
-            }
-
-            attempt.Connected = false;
-            if (reason == CoordinationError.SessionExpired)
-            {
-                _expired = true;
-            }
-
-            failed = _pending.Values.Select(p => p.Reply).ToList();
-            _pending.Clear();
-        }
-
-        foreach (var waiter in failed)
-        {
-            waiter.TrySetResult(new ClientReply(0, 0, reason == CoordinationError.SessionExpired ? reason : CoordinationError.ConnectionLoss, null,
-                $"connection to server {attempt.ServerId} lost"));
+            throw new CoordinationException(CoordinationError.SessionExpired, path, $"session 0x{_sessionId:x}");
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!_expired && ConnectedServerId is not null)
-            {
-                await SendAsync(new WriteOp(new CloseSessionOp()), "/", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is CoordinationException or TimeoutException or ObjectDisposedException)
-        {
-            // The session will expire on its own.
-        }
-
-        _disposed = true;
-        await _pingTimer.DisposeAsync().ConfigureAwait(false);
-        await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
-        Attempt? attempt;
+        Connection? current;
         lock (_gate)
         {
-            attempt = _current;
-            _current = null;
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+            current = _expired ? null : _current;
         }
 
-        if (attempt is not null)
+        if (current is not null)
         {
-            var peer = attempt.Peer;
-            peer.Loop.Post(() => peer.ClientDisconnect(attempt));
+            try
+            {
+                // Closing the session deletes its ephemerals now rather than after the timeout.
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
+                await SendAsync(new WriteOp(new CloseSessionOp()), "/", timeout.Token, closing: true).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is CoordinationException or OperationCanceledException)
+            {
+                // The session will expire on its own.
+            }
         }
-    }
 
-    /// <summary>One connection to one member; events from an abandoned attempt are ignored.</summary>
-    private sealed class Attempt(EmbeddedCoordinationClient client, int serverId, QuorumPeer peer) : IClientConnection
-    {
-        public int ServerId { get; } = serverId;
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await _reconnect.ConfigureAwait(false);
+        lock (_gate)
+        {
+            current = _current;
+            _connected.TrySetResult();
+        }
 
-        public QuorumPeer Peer { get; } = peer;
+        if (current is not null)
+        {
+            Reset(current, CoordinationError.ConnectionLoss, "the client was closed");
+        }
 
-        public bool Connected { get; set; }
-
-        public CoordinationError? Refusal { get; set; }
-
-        public void Abandon() => Peer.Loop.Post(() => Peer.ClientDisconnect(this));
-
-        public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId) => client.OnConnected(this, sessionId);
-
-        public void OnReply(ClientReply reply) => client.OnReply(this, reply);
-
-        public void OnDisconnected(CoordinationError reason) => client.OnDisconnected(this, reason);
+        await _pingTimer.DisposeAsync().ConfigureAwait(false);
+        await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
+        _lifetime.Dispose();
     }
 }

@@ -105,6 +105,15 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
         }
     }
 
+    /// <summary>Where a new client starts in its member list: drawn from this ensemble's seed, so a run can be replayed.</summary>
+    internal int NextClientSeed()
+    {
+        lock (_gate)
+        {
+            return _random.Next(1000);
+        }
+    }
+
     internal QuorumPeer? RunningPeer(int serverId)
     {
         lock (_gate)

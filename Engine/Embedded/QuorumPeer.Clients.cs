@@ -88,7 +88,7 @@ internal sealed partial class QuorumPeer
         resumed.TimeoutMs = existing;
         resumed.Connected = true;
         Touch(sessionId);
-        connection.OnConnected(sessionId, existing, _myId);
+        connection.OnConnected(sessionId, existing, _myId, 0);
     }
 
     /// <summary>A request from a connected client. Call on the loop.</summary>
@@ -278,7 +278,7 @@ internal sealed partial class QuorumPeer
                 if (request.Reply.Error is null)
                 {
                     session.Connected = true;
-                    session.Connection.OnConnected(session.SessionId, session.TimeoutMs, _myId);
+                    session.Connection.OnConnected(session.SessionId, session.TimeoutMs, _myId, request.Reply.Zxid);
                 }
                 else
                 {

@@ -84,11 +84,12 @@ internal sealed class ScenarioClient(SimulatedLoop loop, int timeoutMs) : IClien
         _pinger = null;
     }
 
-    public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId)
+    public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId, long sessionZxid)
     {
         IsConnected = true;
         SessionId = sessionId;
         NegotiatedTimeoutMs = negotiatedTimeoutMs;
+        LastZxidSeen = Math.Max(LastZxidSeen, sessionZxid);
     }
 
     public void OnReply(ClientReply reply)

@@ -94,18 +94,14 @@ public sealed class SessionScenarioTests(ITestOutputHelper output)
         Assert.True(lagging.Phase == ZabPhase.Broadcast && lagging.AppliedZxid < client.LastZxidSeen,
             $"precondition: server {lagging.ServerId} serving but behind {Zxid.ToHex(client.LastZxidSeen)}; {h.Context}");
 
-        var moving = h.NewClient(SessionTimeoutMs);
-        moving.Connect(lagging, client.SessionId, client.LastZxidSeen);
-        h.WaitFor(() => moving.IsConnected || moving.DisconnectReason is not null, TimeSpan.FromSeconds(1), "answer from the lagging member");
-        h.Log($"server {lagging.ServerId} at {Zxid.ToHex(lagging.AppliedZxid)}, client saw {Zxid.ToHex(client.LastZxidSeen)}: {moving.DisconnectReason?.ToString() ?? "connected"}");
+        var moving = Resume(h, client, lagging, client.LastZxidSeen);
+        h.Log($"server {lagging.ServerId} at {Zxid.ToHex(lagging.AppliedZxid)}, client saw {Zxid.ToHex(client.LastZxidSeen)}: {Answer(moving)}");
         Assert.True(!moving.IsConnected && moving.DisconnectReason == CoordinationError.ConnectionLoss,
-            $"a member behind the client's last zxid answered {(moving.IsConnected ? "connected" : moving.DisconnectReason)}; {h.Context}");
+            $"a member behind the client's last zxid answered {Answer(moving)}; {h.Context}");
 
         // It refuses because of the zxid alone: a client that saw only what it has is welcome.
-        var behind = h.NewClient(SessionTimeoutMs);
-        behind.Connect(lagging, client.SessionId, lagging.AppliedZxid);
-        h.WaitFor(() => behind.IsConnected || behind.DisconnectReason is not null, TimeSpan.FromSeconds(1), "answer from the lagging member");
-        Assert.True(behind.IsConnected, $"the lagging member refused a client at its own zxid: {behind.DisconnectReason}; {h.Context}");
+        var behind = Resume(h, client, lagging, lagging.AppliedZxid);
+        Assert.True(behind.IsConnected, $"the lagging member refused a client at its own zxid: {Answer(behind)}; {h.Context}");
         behind.Disconnect();
 
         h.Ensemble.Network.Heal();
@@ -115,4 +111,37 @@ public sealed class SessionScenarioTests(ITestOutputHelper output)
         Assert.True(moving.IsConnected, $"the caught-up member refused the client: {moving.DisconnectReason}; {h.Context}");
         h.AssertNoViolations();
     }
+
+    [Fact]
+    public void Session_NewSessionResumedOnMemberThatMissedItsCreation_RefusedAsBehindNotExpired()
+    {
+        var h = new ScenarioHarness(output, 1905, 3);
+        var leader = h.StartAndWaitForLeader();
+        var lagging = h.Peer(h.Ensemble.Peers.Keys.Where(id => id != leader.ServerId).Min());
+
+        // Cut one follower off; it keeps serving for syncLimit ticks without hearing of the session's creation.
+        h.Ensemble.Network.Isolate(lagging.ServerId);
+        var client = h.Connect(leader, SessionTimeoutMs);
+        Assert.True(lagging.Phase == ZabPhase.Broadcast && !lagging.Tree.Sessions.ContainsKey(client.SessionId),
+            $"precondition: server {lagging.ServerId} serving without session {client.SessionId:x}; {h.Context}");
+
+        var moving = Resume(h, client, lagging, client.LastZxidSeen);
+        h.Log($"session {client.SessionId:x} created at {Zxid.ToHex(client.LastZxidSeen)}; server {lagging.ServerId} at {Zxid.ToHex(lagging.AppliedZxid)} answered {Answer(moving)}");
+
+        // The session is alive: the member is behind the connect that created it, so the client must try elsewhere.
+        Assert.True(!moving.IsConnected && moving.DisconnectReason == CoordinationError.ConnectionLoss,
+            $"a member that missed the session's creation answered {Answer(moving)}; {h.Context}");
+        h.AssertNoViolations();
+    }
+
+    /// <summary>A second client resuming <paramref name="owner"/>'s session on <paramref name="server"/>, once the member has answered.</summary>
+    private static ScenarioClient Resume(ScenarioHarness h, ScenarioClient owner, QuorumPeer server, long lastZxidSeen)
+    {
+        var client = h.NewClient(SessionTimeoutMs);
+        client.Connect(server, owner.SessionId, lastZxidSeen);
+        h.WaitFor(() => client.IsConnected || client.DisconnectReason is not null, TimeSpan.FromSeconds(1), $"answer from server {server.ServerId}");
+        return client;
+    }
+
+    private static string Answer(ScenarioClient client) => client.IsConnected ? "connected" : client.DisconnectReason?.ToString() ?? "nothing";
 }

@@ -87,7 +87,7 @@ internal sealed class SimClient : IClientConnection
 
     private void Retry() => _loop.Schedule(TimeSpan.FromMilliseconds(50 + _random.Next(150)), Connect);
 
-    public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId)
+    public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId, long sessionZxid)
     {
         _loop.Post(() =>
         {

@@ -388,7 +388,7 @@ internal sealed class SimulationRun
             loop.Schedule(TimeSpan.FromSeconds(3), () => Finish(new ClientReply(1, 0, CoordinationError.ConnectionLoss, null, "timed out")));
         }
 
-        public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId)
+        public void OnConnected(long sessionId, int negotiatedTimeoutMs, int serverId, long sessionZxid)
         {
             var server = _server!;
             server.ClientSubmit(this, 1, _op!);
