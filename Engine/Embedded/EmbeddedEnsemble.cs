@@ -41,6 +41,7 @@ public sealed partial class EmbeddedEnsemble : IEnsembleBackend
         {
             throw new ArgumentOutOfRangeException(nameof(options), _options.LoopThreads, "EmbeddedOptions.LoopThreads must be 0 (a thread per member) or more.");
         }
+
         _time = time ?? TimeProvider.System;
         _configuration = spec.Members;
         Network = new InMemoryNetwork(new Random(_random.Next()));
