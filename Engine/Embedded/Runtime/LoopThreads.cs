@@ -40,7 +40,6 @@ internal sealed class LoopThreads : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
-        Name = name;
         Time = time ?? TimeProvider.System;
         _startTimestamp = Time.GetTimestamp();
         _threads = new Thread[threadCount];
@@ -61,16 +60,10 @@ internal sealed class LoopThreads : IDisposable
     /// <summary>One thread per core, at least two so a loop that blocks does not stop the others.</summary>
     public static int DefaultThreadCount => Math.Max(2, Environment.ProcessorCount);
 
-    public string Name { get; }
-
     public TimeProvider Time { get; }
 
-    public int ThreadCount => _threads.Length;
-
-    /// <summary>Monotonic time of the group, the base of <see cref="WakeAt"/>.</summary>
+    /// <summary>Monotonic time of the group and of its loops (<see cref="RealTimeEventLoop.Now"/>), the base of <see cref="WakeAt"/>.</summary>
     internal TimeSpan Now => Time.GetElapsedTime(_startTimestamp);
-
-    internal long StartTimestamp => _startTimestamp;
 
     /// <summary>
     /// Stops the threads after their current work and waits for them (unless called on one of them). Loops left with

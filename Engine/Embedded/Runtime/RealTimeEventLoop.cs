@@ -27,15 +27,12 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
     private readonly Action<Exception> _onError;
     private readonly LoopThreads _threads;
     private readonly bool _ownsThreads;
-    private readonly long _startTimestamp;
-    // This loop's Now plus this offset is its group's Now (the base of wake-ups).
-    private readonly TimeSpan _groupOffset;
     private long _timerSequence;
     private int _cancelledTimers;
     // 0 idle; 1 queued on the group or running. Set by whoever makes the loop ready, cleared by the thread running it.
     private int _scheduled;
     private int _stopRequested;
-    // Due (this loop's Now, ticks) of the wake-up registered with the group; long.MaxValue if none. Touched only while running.
+    // Due (Now, ticks) of the wake-up registered with the group; long.MaxValue if none. Touched only while running.
     private long _wakeUpDue = long.MaxValue;
     // Set by the group when a registered wake-up is delivered; consumed at the start of a slice.
     private int _wakeUpFired;
@@ -65,15 +62,14 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
         _ownsThreads = ownsThreads;
         Time = threads.Time;
         _onError = onError ?? (e => Console.Error.WriteLine($"Event loop '{name}': unhandled exception: {e}"));
-        _startTimestamp = Time.GetTimestamp();
-        _groupOffset = Time.GetElapsedTime(threads.StartTimestamp, _startTimestamp);
     }
 
     public string Name { get; }
 
     public TimeProvider Time { get; }
 
-    public TimeSpan Now => Time.GetElapsedTime(_startTimestamp);
+    /// <summary>The group's monotonic time, so a timer's due is also its wake-up's.</summary>
+    public TimeSpan Now => _threads.Now;
 
     public bool IsStopped => Volatile.Read(ref _stopRequested) != 0;
 
@@ -233,7 +229,7 @@ internal sealed class RealTimeEventLoop : IEventLoop, IDisposable
         }
 
         _wakeUpDue = next;
-        _threads.WakeAt(this, new TimeSpan(next) + _groupOffset);
+        _threads.WakeAt(this, new TimeSpan(next));
     }
 
     /// <summary>Runs up to one slice of posts.</summary>
