@@ -36,8 +36,8 @@ internal static class EmbeddedClientFaultsBenchmark
         var directory = Path.Combine(Path.GetTempPath(), $"qp-bench-client-faults-{Guid.NewGuid():N}");
         var seed = args.Get("seed") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : Random.Shared.Next();
         var ensemble = new EmbeddedEnsemble(EnsembleSpec.OfSize("client-faults", 3, settings), directory, seed: seed);
-        var results = new List<(string Key, object Value)> { ("seed", seed), ("rounds", rounds), ("rate", spec.OperationsPerSecond), ("sessions", spec.Sessions), ("loadavg_start", LoadAverage()) };
-        Report.Progress($"seed {seed}, load average {LoadAverage()}");
+        var results = new List<(string Key, object Value)> { ("seed", seed), ("rounds", rounds), ("rate", spec.OperationsPerSecond), ("sessions", spec.Sessions), ("loadavg_start", Report.LoadAverage()) };
+        Report.Progress($"seed {seed}, load average {Report.LoadAverage()}");
         try
         {
             await ensemble.StartAsync(CancellationToken.None);
@@ -60,7 +60,7 @@ internal static class EmbeddedClientFaultsBenchmark
             }
         }
 
-        results.Add(("loadavg_end", LoadAverage()));
+        results.Add(("loadavg_end", Report.LoadAverage()));
         Report.Result(Name, results);
     }
 
@@ -174,9 +174,6 @@ internal static class EmbeddedClientFaultsBenchmark
 
     private static string Describe(WorkloadStatus s) =>
         $"{s.Reads} reads, {s.Writes} writes, errors {string.Join(", ", s.ErrorsByCode.Select(e => $"{e.Key} {e.Value}"))}, p99 {s.LatencyP99?.TotalMilliseconds:0.#} ms, {s.SessionsOpen} open, {s.SessionsReopened} reopened";
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private sealed record PhaseResult(double[] Recoveries, double[] Latencies, int Unrecovered, Dictionary<CoordinationError, long> Errors, long Reopened, long Skipped);
 

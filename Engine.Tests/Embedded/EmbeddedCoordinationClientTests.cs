@@ -65,6 +65,10 @@ public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : 
         {
             var error = await Assert.ThrowsAsync<CoordinationException>(() => request.WaitAsync(Guard));
             Assert.True(error.OutcomeUnknown, $"a request in flight on the killed member failed with {error.Error}");
+
+            // At the kill (the member's loop stopped), not later when pings went unanswered.
+            Assert.Equal(CoordinationError.ConnectionLoss, error.Error);
+            Assert.Contains($"server {killed} closed it", error.Message, StringComparison.Ordinal);
         }
 
         var outcomes = await Task.WhenAll(later.Select(Outcome)).WaitAsync(Guard);
@@ -125,6 +129,7 @@ public sealed class EmbeddedCoordinationClientTests(ITestOutputHelper output) : 
         var outcomes = await Task.WhenAll(requests.Select(Outcome)).WaitAsync(Guard);
 
         Assert.Equal(Enumerable.Repeat("ok", 20), outcomes);
+        Assert.Equal(1, ((EmbeddedCoordinationClient)client).MostConnectsInFlight); // one resume shared by all 20, never one each
         Assert.Equal(session, client.SessionId);
         Assert.Equal(pinned, client.ConnectedServerId);
         Assert.Equal(1, await ConnectionsAsync());

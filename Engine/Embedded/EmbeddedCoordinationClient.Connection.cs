@@ -24,8 +24,8 @@ public sealed partial class EmbeddedCoordinationClient
         }
     }
 
-    /// <summary>A request sent and not yet answered.</summary>
-    private sealed class Pending(int cxid, string path, long sentAt)
+    /// <summary>A request sent and not yet answered; it is its own completion (one object per request).</summary>
+    private sealed class Pending(int cxid, string path, long sentAt) : TaskCompletionSource<ClientReply>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public int Cxid { get; } = cxid;
 
@@ -34,14 +34,12 @@ public sealed partial class EmbeddedCoordinationClient
         /// <summary>When it was sent (<see cref="TimeProvider.GetTimestamp"/>).</summary>
         public long SentAt { get; } = sentAt;
 
-        public TaskCompletionSource<ClientReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Complete(ClientReply reply) => TrySetResult(reply);
 
-        public void Complete(ClientReply reply) => Reply.TrySetResult(reply);
-
-        public void Fail(CoordinationException error) => Reply.TrySetException(error);
+        public void Fail(CoordinationException error) => TrySetException(error);
 
         /// <summary>The caller gave up (timeout or cancellation); the reply, if it comes, is dropped.</summary>
-        public void Abandon() => Reply.TrySetCanceled();
+        public void Abandon() => TrySetCanceled();
     }
 
     /// <summary>
@@ -135,7 +133,7 @@ public sealed partial class EmbeddedCoordinationClient
                     return; // sent in order: the rest are younger
                 }
 
-                if (!pending.Reply.Task.IsCompleted)
+                if (!pending.Task.IsCompleted)
                 {
                     (overdue ??= []).Add(pending);
                 }
@@ -165,8 +163,6 @@ public sealed partial class EmbeddedCoordinationClient
             _stopWatch.Dispose();
             peer.Loop.Post(() => peer.ClientDisconnect(this));
         }
-
-        public void MarkEstablished(long now) => Volatile.Write(ref _lastHeard, now);
 
         public void Heard(long now) => Volatile.Write(ref _lastHeard, now);
 

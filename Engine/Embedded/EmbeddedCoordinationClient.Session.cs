@@ -275,7 +275,7 @@ public sealed partial class EmbeddedCoordinationClient
             Volatile.Write(ref _lastZxid, connection.SessionZxid);
         }
 
-        connection.MarkEstablished(_time.GetTimestamp());
+        connection.Heard(_time.GetTimestamp());
         _connected.TrySetResult();
 
         // ZooKeeper's client pings at a third of the session timeout and gives up after two thirds of silence.

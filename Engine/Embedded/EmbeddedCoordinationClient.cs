@@ -100,13 +100,13 @@ public sealed partial class EmbeddedCoordinationClient : ICoordinationClient
         ClientReply reply;
         if (!cancellationToken.CanBeCanceled)
         {
-            reply = await pending.Reply.Task.ConfigureAwait(false);
+            reply = await pending.Task.ConfigureAwait(false);
         }
         else
         {
             try
             {
-                reply = await pending.Reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                reply = await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

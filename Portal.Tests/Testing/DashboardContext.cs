@@ -35,7 +35,7 @@ public sealed class DashboardContext : IAsyncDisposable
         Histories = new EnsembleHistoryService(Streams, Clock, NullLogger<EnsembleHistoryService>.Instance);
         Bunit.Services.AddSingleton(Histories);
 
-        // The overview lists ensembles that failed to come back; none here (HomeRestoreTests runs a real portal for those).
+        // The overview lists ensembles that failed to come back; none here (HomeNotRunningTests runs a real portal for those).
         Bunit.Services.AddSingleton(new EnsembleRestoreFailures(Clock));
 
         // The ensemble page also carries the operation bar and the workload panel.
